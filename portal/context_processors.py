@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Navigation by role, built from the scope."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    scope = request.scope
+    items = [(_("Главная"), reverse("portal:home"))]
+    if scope.is_analyst or scope.is_superuser:
+        items.append((_("Школы"), reverse("schools:school-list")))
+    if scope.is_rules_admin or scope.is_auditor:
+        items.append((_("Администрирование"), reverse("admin:index")))
+    return {"nav_items": items}

