@@ -1,0 +1,213 @@
+"""Throughput of the scoring engine on one core.
+
+    .venv/bin/python bench/scoring.py [--cards 10000] [--seed 2026] [--repeat 5]
+
+Generates synthetic, valid family-card/1 documents deterministically (fixed seed), then prints
+cards per second for
+
+* ``assess`` alone on already parsed cards (the pure engine, target ≥ 20 000 cards/s),
+* ``parse_card`` + ``assess`` (JSON Schema validation, ИИН/БИН checks, hashing, scoring),
+* ``Assessment.to_dict`` (building the JSON trace), for reference.
+
+Needs no Django settings, database or network; prints no personal data, only counts and rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+# This file is called scoring.py: make sure `import scoring` finds the package, not this file.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from schools.identifiers import make_identifier  # noqa: E402
+from scoring.card import Card, parse_card  # noqa: E402
+from scoring.engine import assess  # noqa: E402
+from scoring.ruleset import load_default_ruleset  # noqa: E402
+
+RELATIONS = ["spouse", "child", "parent", "sibling", "grandchild", "grandparent", "other"]
+EDUCATION = ["none", "primary", "basic_secondary", "secondary", "vocational", "higher"]
+EMPLOYMENT = ["employed", "self_employed", "unemployed", "pensioner", "student", "caregiver"]
+CENTURY = {1900: 3, 2000: 5}
+
+
+def _iin(rng: random.Random, birth: dt.date, sex: str) -> str:
+    digit7 = CENTURY[birth.year // 100 * 100] + (1 if sex == "F" else 0)
+    while True:
+        value = make_identifier(f"{birth:%y%m%d}{digit7}{rng.randrange(10000):04d}")
+        if value is not None:
+            return value
+
+
+def _bin(rng: random.Random) -> str:
+    while True:
+        value = make_identifier(f"{rng.randrange(10**11):011d}")
+        if value is not None:
+            return value
+
+
+def _date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randrange((end - start).days + 1))
+
+
+def _money(rng: random.Random, p_zero: float, high: int) -> int:
+    return 0 if rng.random() < p_zero else rng.randrange(1, high)
+
+
+def _turnover(rng: random.Random, members: list[dict]) -> int | None:
+    if rng.random() < 0.4:
+        return None
+    declared = sum(sum(m["incomes"].values()) for m in members)
+    return int(declared * rng.uniform(0.3, 1.7)) + rng.randrange(0, 20_000)
+
+
+def make_card(rng: random.Random, i: int) -> dict:
+    as_of = _date(rng, dt.date(2025, 1, 1), dt.date(2026, 12, 31))
+    members = []
+    size = rng.choice([1, 2, 2, 3, 3, 4, 4, 5, 6, 8])
+    for k in range(size):
+        if k == 0:
+            relation, birth = "applicant", _date(rng, dt.date(1960, 1, 1), dt.date(2000, 1, 1))
+        elif k == 1 and rng.random() < 0.7:
+            relation, birth = "spouse", _date(rng, dt.date(1960, 1, 1), dt.date(2000, 1, 1))
+        else:
+            relation = rng.choice(RELATIONS)
+            birth = _date(rng, dt.date(1940, 1, 1), as_of)
+        age_adult = (as_of - birth).days >= 18 * 365
+        sex = rng.choice("MF")
+        members.append(
+            {
+                "iin": _iin(rng, birth, sex),
+                "relation": relation,
+                "birth_date": birth.isoformat(),
+                "sex": sex,
+                "disability_group": rng.choice([None] * 12 + ["1", "2", "3", "child"]),
+                "chronic_illness": rng.random() < 0.1,
+                "education": rng.choice(EDUCATION),
+                "employment": rng.choice(EMPLOYMENT) if age_adult else "child",
+                "incomes": {
+                    "salary": _money(rng, 0.4, 250_000) if age_adult else 0,
+                    "pension": _money(rng, 0.85, 150_000),
+                    "social_benefits": _money(rng, 0.7, 80_000),
+                    "business": _money(rng, 0.97, 300_000),
+                    "other": _money(rng, 0.9, 50_000),
+                },
+                "informal_work_signal": rng.random() < 0.15,
+            }
+        )
+    return {
+        "schema": "family-card/1",
+        "family_id": f"BENCH-{i}",
+        "as_of": as_of.isoformat(),
+        "region": rng.choice(["KAR", "SHY"]),
+        "members": members,
+        "property": {
+            "housing": [
+                {
+                    "kind": rng.choice(["apartment", "house"]),
+                    "area_m2": rng.randrange(200, 1500) / 10,
+                }
+                for _ in range(rng.choice([0] * 8 + [1] * 11 + [2]))
+            ],
+            "land_plots": rng.choice([0, 0, 0, 1, 2]),
+            "vehicles": [
+                {
+                    "kind": rng.choice(["car"] * 6 + ["truck", "motorcycle"]),
+                    "year": rng.randrange(1995, 2027),
+                }
+                for _ in range(rng.choice([0] * 10 + [1] * 9 + [2]))
+            ],
+            "livestock_units": rng.choice([0, 0, 0, 3, 12]),
+            "deposits_kzt": _money(rng, 0.7, 2_000_000),
+        },
+        "living": {
+            "tenure": rng.choice(["own", "rent", "relatives"]),
+            "area_m2": rng.randrange(150, 1500) / 10,
+        },
+        "business": {
+            "legal_entities": [
+                {
+                    "bin": _bin(rng),
+                    "role": rng.choice(["founder", "director"]),
+                    "active": rng.random() < 0.8,
+                }
+                for _ in range(rng.choice([0] * 30 + [1]))
+            ],
+            "individual_entrepreneur": rng.random() < 0.08,
+        },
+        "credit": {
+            "monthly_payments_kzt": _money(rng, 0.5, 300_000),
+            "overdue_90_days": rng.random() < 0.07,
+        },
+        "spending": {"card_turnover_monthly_kzt": _turnover(rng, members)},
+        "social_status": {
+            "receives_asp": rng.random() < 0.1,
+            "orphan_guardianship": rng.random() < 0.02,
+            "emergency_affected": rng.random() < 0.01,
+        },
+    }
+
+
+def _best_rate(count: int, repeat: int, run: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return count / best
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cards", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+
+    rng = random.Random(args.seed)
+    docs = [make_card(rng, i) for i in range(args.cards)]
+    ruleset = load_default_ruleset()
+    cards: list[Card] = [parse_card(doc) for doc in docs]
+    results = [assess(card, ruleset) for card in cards]
+
+    def engine() -> None:
+        for card in cards:
+            assess(card, ruleset)
+
+    def full() -> None:
+        for doc in docs:
+            assess(parse_card(doc), ruleset)
+
+    def trace() -> None:
+        for a in results:
+            a.to_dict()
+
+    engine_rate = _best_rate(len(cards), args.repeat, engine)
+    full_rate = _best_rate(len(docs), max(1, args.repeat // 2), full)
+    trace_rate = _best_rate(len(results), max(1, args.repeat // 2), trace)
+
+    mix = Counter(a.category for a in results)
+    print(f"cards: {len(docs)} (seed {args.seed}), rule set {ruleset.version}, one core")
+    print("categories: " + ", ".join(f"{c}: {mix[c]}" for c in range(1, 7)))
+    print(f"assess() only (parsed cards):   {engine_rate:>10,.0f} cards/s   (target 20,000)")
+    print(f"parse + validate + assess:      {full_rate:>10,.0f} cards/s")
+    print(f"Assessment.to_dict() (trace):   {trace_rate:>10,.0f} cards/s")
+    if engine_rate < 20_000:
+        print("note: assess() is below the 20,000 cards/s target on this machine")
+
+
+if __name__ == "__main__":
+    main()
