@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,8 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Портал")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from portal.roles import role_groups_sync
+
+        post_migrate.connect(role_groups_sync, sender=self, dispatch_uid="komek-role-groups")

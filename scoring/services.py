@@ -1,0 +1,164 @@
+"""Writes of rule sets and assessments, and the pure scoring call the command line uses.
+
+Every write is atomic and validates (``full_clean()``) before saving. Rule sets enter as drafts
+(:func:`ruleset_import`) and become immutable when published (:func:`ruleset_publish`).
+Assessments are created, never changed (:func:`assessment_create`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from scoring import engine
+from scoring.card import Card, Problem, canonical_json, load_json_document, parse_card
+from scoring.models import Assessment, RuleSet, RuleSetStatus
+from scoring.ruleset import RuleSetError, compile_ruleset
+from scoring.selectors import compiled_ruleset, ruleset_in_force
+
+__all__ = [
+    "assessment_create",
+    "ruleset_import",
+    "ruleset_publish",
+    "score_card_document",
+]
+
+CardDocument = Mapping[str, Any] | str | bytes
+
+
+def _version_exists(version: str) -> RuleSetError:
+    reason = format_lazy(
+        gettext_lazy("Набор правил версии «{version}» уже есть; дайте новой версии другое имя."),
+        version=version,
+    )
+    return RuleSetError([Problem("version", "version.exists", reason)])
+
+
+# --------------------------------------------------------------------------- rule sets
+
+
+@transaction.atomic
+def ruleset_import(*, document: dict[str, Any] | str | bytes, created_by: Any = None) -> RuleSet:
+    """Validate a ``rule-set/1`` document (mapping or JSON text) and store it as a draft.
+
+    Never publishes. Raises :class:`scoring.ruleset.RuleSetError` (each problem with a path and
+    a reason) when the document is invalid or its version is already stored; nothing is saved.
+    """
+    compiled = compile_ruleset(document)
+    if RuleSet.objects.filter(version=compiled.version).exists():
+        raise _version_exists(compiled.version)
+    ruleset = RuleSet(
+        version=compiled.version,
+        status=RuleSetStatus.DRAFT,
+        effective_from=compiled.effective_from,
+        document=compiled.to_dict(),
+        created_by=created_by,
+    )
+    ruleset.full_clean()
+    try:
+        with transaction.atomic():
+            ruleset.save()
+    except IntegrityError:  # a concurrent import of the same version won the race
+        if RuleSet.objects.filter(version=compiled.version).exists():
+            raise _version_exists(compiled.version) from None
+        raise
+    return ruleset
+
+
+@transaction.atomic
+def ruleset_publish(
+    *, ruleset: RuleSet, effective_from: dt.date, published_by: Any = None
+) -> RuleSet:
+    """Publish a draft rule set from ``effective_from`` on. Its document is frozen from then on.
+
+    The document's own ``effective_from`` is set to the publication date so that an exported
+    file says when it applies. Raises ``ValidationError`` unless the rule set is a draft, or
+    when another published rule set already takes effect on that date.
+    """
+    locked = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
+    if locked.status != RuleSetStatus.DRAFT:
+        raise ValidationError(
+            {"status": _("Опубликовать можно только черновик набора правил.")},
+            code="not_draft",
+        )
+    document = dict(locked.document)
+    document["effective_from"] = effective_from.isoformat()
+    compile_ruleset(document)  # still valid with the new date (RuleSetError otherwise)
+    locked.document = document
+    locked.effective_from = effective_from
+    locked.status = RuleSetStatus.PUBLISHED
+    locked.published_at = timezone.now()
+    locked.published_by = published_by
+    locked.full_clean()
+    locked.save()
+    ruleset.refresh_from_db()
+    return locked
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _parse(card_doc: CardDocument) -> tuple[Any, Card]:
+    """The decoded document and the parsed card (``CardError`` if invalid)."""
+    card = parse_card(card_doc)
+    doc = (
+        load_json_document(card_doc) if isinstance(card_doc, (str, bytes, bytearray)) else card_doc
+    )
+    return doc, card
+
+
+def score_card_document(*, card_doc: CardDocument, ruleset: RuleSet) -> engine.Assessment:
+    """Parse, validate and score a card with ``ruleset``. Pure: nothing is saved.
+
+    Raises :class:`scoring.card.CardError` for an invalid card and
+    :class:`scoring.ruleset.MissingParameterError` when the rule set has no ПМ/МЗП for the
+    card's ``as_of`` year.
+    """
+    _doc, card = _parse(card_doc)
+    return engine.assess(card, compiled_ruleset(ruleset))
+
+
+@transaction.atomic
+def assessment_create(
+    *,
+    card_doc: CardDocument,
+    ruleset: RuleSet | None = None,
+    previous: Assessment | None = None,
+    on: dt.date | None = None,
+) -> Assessment:
+    """Score a card and store the assessment: frozen card, SHA-256, result and full trace.
+
+    The rule set is the one in force on ``on`` (default today) unless given. ``previous`` is
+    the assessment this one supersedes (re-scoring); it is linked, never changed. Raises
+    :class:`scoring.card.CardError` for an invalid card, ``RuleSet.DoesNotExist`` when no rule
+    set is in force, :class:`scoring.ruleset.MissingParameterError` when the rule set lacks the
+    card year's ПМ/МЗП; nothing is saved then.
+    """
+    doc, card = _parse(card_doc)
+    if ruleset is None:
+        ruleset = ruleset_in_force(on=on)
+    result = engine.assess(card, compiled_ruleset(ruleset))
+    frozen = json.loads(canonical_json(doc))
+    assessment = Assessment(
+        card=frozen,
+        card_sha256=card.sha256(),
+        ruleset=ruleset,
+        ruleset_version=ruleset.version,
+        category=result.category,
+        high_welfare=result.high_welfare,
+        markers=list(result.markers),
+        trace=result.to_dict(),
+        previous=previous,
+    )
+    assessment.full_clean()
+    assessment.save()
+    return assessment

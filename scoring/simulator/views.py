@@ -1,0 +1,138 @@
+"""The simulator's HTTP API (a stand-in for the external family card service).
+
+``GET v1/cards?iin=<ИИН>[&as_of=YYYY-MM-DD][&region=KAR|SHY]``:
+
+1. injected faults first (latency; "timeout": sleep, then 504; error: 503);
+2. 400 (JSON) when ``iin`` is not a valid ИИН, or ``as_of``/``region`` are malformed;
+3. 404 when the ИИН was marked unknown (``familycard_load --unknown``);
+4. the loaded card in which the ИИН is a member, when there is one (served as loaded);
+5. 404 for the share ``FAMILY_CARD_SIM_UNKNOWN_PERMILLE`` of ИИНs (by SHA-256), and for a holder
+   born after ``as_of``;
+6. else the deterministic synthetic card (``generator.generate_card``).
+
+A "malformed" fault turns a 200 answer into a card that fails validation.
+
+``GET v1/health``: liveness, the faults in force and the counts of loaded data. No faults apply.
+
+No login, no CSRF (GET only), no sessions: the views touch nothing of the portal.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+import time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from schools.identifiers import is_valid_iin
+from scoring.simulator import faults as faults_mod
+from scoring.simulator import selectors
+from scoring.simulator.generator import REGIONS, PersonNotFound, generate_card, is_hash_unknown
+
+_MIN_AS_OF = dt.date(1950, 1, 1)
+_MAX_AS_OF = dt.date(2099, 12, 31)
+
+
+def _json(status: int, payload: dict[str, Any]) -> JsonResponse:
+    response = JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(status: int, code: str, detail: str) -> JsonResponse:
+    return _json(status, {"error": code, "detail": detail})
+
+
+def _not_found() -> JsonResponse:
+    return _error(404, "not_found", _("Карта семьи для этого человека не найдена"))
+
+
+def _roll(rate: float) -> bool:
+    return rate > 0 and random.random() < rate  # noqa: S311 - fault injection, not security
+
+
+def _inject_faults(faults: faults_mod.Faults) -> JsonResponse | None:
+    if faults.latency_ms:
+        time.sleep(faults.latency_ms / 1000)
+    if _roll(faults.timeout_rate):
+        time.sleep(float(settings.FAMILY_CARD_SIM_TIMEOUT_SLEEP))
+        return _error(504, "timeout", _("Сервис карт семьи не ответил вовремя"))
+    if _roll(faults.error_rate):
+        return _error(503, "unavailable", _("Сервис карт семьи временно недоступен"))
+    return None
+
+
+def _malformed(doc: dict[str, Any]) -> dict[str, Any]:
+    broken = copy.deepcopy(doc)
+    broken["schema"] = "family-card/0"
+    broken.pop("credit", None)
+    if broken.get("members"):
+        broken["members"][0]["incomes"]["salary"] = -1
+    return broken
+
+
+def _parse_as_of(raw: str | None) -> dt.date | None:
+    value = raw or settings.FAMILY_CARD_SIM_AS_OF
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if _MIN_AS_OF <= day <= _MAX_AS_OF and len(value) == 10 else None
+
+
+@csrf_exempt
+@require_GET
+def cards(request: HttpRequest) -> JsonResponse:
+    faults, _source = faults_mod.current_faults()
+    faults_mod.request_counted()
+    failure = _inject_faults(faults)
+    if failure is not None:
+        return failure
+
+    iin = request.GET.get("iin", "")
+    if not is_valid_iin(iin):
+        return _error(400, "invalid_iin", _("Параметр iin должен быть корректным ИИН"))
+    as_of = _parse_as_of(request.GET.get("as_of"))
+    if as_of is None:
+        return _error(400, "invalid_as_of", _("Параметр as_of должен быть датой ГГГГ-ММ-ДД"))
+    region = request.GET.get("region") or None
+    if region is not None and region not in REGIONS:
+        return _error(400, "invalid_region", _("Параметр region должен быть KAR или SHY"))
+
+    if selectors.simulated_person_is_unknown(iin):
+        return _not_found()
+    doc = selectors.simulated_card_for_iin(iin)
+    if doc is None:
+        if is_hash_unknown(iin, int(settings.FAMILY_CARD_SIM_UNKNOWN_PERMILLE)):
+            return _not_found()
+        try:
+            doc = generate_card(iin, as_of=as_of, region=region)
+        except PersonNotFound:
+            return _not_found()
+    if _roll(faults.malformed_rate):
+        doc = _malformed(doc)
+    return _json(200, doc)
+
+
+@csrf_exempt
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    faults, source = faults_mod.current_faults()
+    return _json(
+        200,
+        {
+            "status": "ok",
+            "service": "familycard-sim",
+            "schema": "family-card/1",
+            "as_of": settings.FAMILY_CARD_SIM_AS_OF,
+            "faults": {**faults.as_dict(), "source": source},
+            "loaded": selectors.simulated_counts(),
+        },
+    )

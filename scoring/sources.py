@@ -1,0 +1,477 @@
+"""Where family cards come from: the ``FamilyCardSource`` interface and its HTTP client.
+
+``get_card_source().fetch(iin)`` returns a :class:`FetchedCard` (the validated
+:class:`scoring.card.Card`, the document as received and its SHA-256) or raises one of:
+
+* :class:`CardNotFound` — the service answered 404: the person has no family card. Not retried.
+* :class:`CardServiceUnavailable` — timeouts, connection errors, 5xx or 429 after the bounded
+  retries, or the circuit breaker is open. Carries ``retry_after`` (seconds, a hint).
+* :class:`CardMalformed` — the body is not JSON or is not a valid ``family-card/1`` document
+  (or does not contain the person asked about). Carries ``problems``. Not retried.
+* :class:`CardRequestRejected` — the service refused the request (another 4xx), or the ИИН is not
+  a valid ИИН. Not retried.
+
+Messages are for people and never contain an ИИН, a name or an income; logs carry at most
+:func:`iin_ref` (a short hash prefix of the ИИН).
+
+Settings: ``FAMILY_CARD_URL`` ("" → this site's simulator, ``PORTAL_BASE_URL + /familycard-sim``),
+``FAMILY_CARD_CONNECT_TIMEOUT``, ``FAMILY_CARD_READ_TIMEOUT``, ``FAMILY_CARD_ATTEMPTS``,
+``REDIS_URL``; optional (defaults here): ``FAMILY_CARD_BACKOFF_BASE`` (0.5 s),
+``FAMILY_CARD_BACKOFF_MAX`` (4 s), ``FAMILY_CARD_BREAKER_FAILURES`` (5),
+``FAMILY_CARD_BREAKER_COOLDOWN`` (30 s), ``FAMILY_CARD_REDIS_PREFIX`` ("komek:familycard:").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from schools.identifiers import is_valid_iin
+from scoring.card import Card, CardError, Problem, load_json_document, parse_card
+from scoring.circuit import CircuitBreaker, CircuitOpen, redis_client
+
+__all__ = [
+    "CardMalformed",
+    "CardNotFound",
+    "CardRequestRejected",
+    "CardServiceUnavailable",
+    "CardSourceError",
+    "FamilyCardSource",
+    "FetchedCard",
+    "HttpFamilyCardSource",
+    "RedactIINFilter",
+    "card_breaker",
+    "card_service_url",
+    "get_card_source",
+    "iin_ref",
+    "install_log_redaction",
+    "validate_fetched",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "FAMILY_CARD_BACKOFF_BASE": 0.5,
+    "FAMILY_CARD_BACKOFF_MAX": 4.0,
+    "FAMILY_CARD_BREAKER_FAILURES": 5,
+    "FAMILY_CARD_BREAKER_COOLDOWN": 30.0,
+    "FAMILY_CARD_REDIS_PREFIX": "komek:familycard:",
+}
+SIMULATOR_PATH = "/familycard-sim"
+_MAX_BODY_BYTES = 2 * 1024 * 1024
+_TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def _setting(name: str) -> Any:
+    return getattr(settings, name, DEFAULTS.get(name))
+
+
+def iin_ref(iin: str) -> str:
+    """A short, non-reversible-in-practice reference to an ИИН for logs (hash prefix)."""
+    return "iin#" + hashlib.sha256(iin.encode("utf-8")).hexdigest()[:10]
+
+
+class RedactIINFilter(logging.Filter):
+    """Replaces any 12-digit run in a log record (URLs with ``?iin=…``) by its hash reference.
+
+    Attached to the ``httpx`` logger here and to ``django.server`` by the simulator app, whose
+    request lines contain the query string.
+    """
+
+    _TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - never break logging
+            return True
+        if self._TWELVE_DIGITS.search(message):
+            record.msg = self._TWELVE_DIGITS.sub(lambda m: iin_ref(m.group(0)), message)
+            record.args = None
+        return True
+
+
+def install_log_redaction(logger_name: str) -> None:
+    """Attach :class:`RedactIINFilter` to a logger (once)."""
+    target = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactIINFilter) for f in target.filters):
+        target.addFilter(RedactIINFilter())
+
+
+install_log_redaction("httpx")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class CardSourceError(Exception):
+    """Base of every card source error; ``code`` is stable, ``str()`` is for people."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take other constructor arguments: rebuild from the state instead.
+        return (_restore_error, (type(self), self.message, dict(self.__dict__)))
+
+
+def _restore_error(cls: type[CardSourceError], message: str, state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+class CardNotFound(CardSourceError):
+    """The service has no family card for this person (HTTP 404)."""
+
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__(_("Карта семьи для этого человека не найдена"))
+
+
+class CardServiceUnavailable(CardSourceError):
+    """The service did not answer usefully (transient) or the circuit is open."""
+
+    code = "unavailable"
+
+    def __init__(self, reason: str, *, retry_after: float | None, attempts: int) -> None:
+        self.reason = reason  # circuit_open | timeout | connection | http_5xx | http_429
+        self.retry_after = retry_after
+        self.attempts = attempts
+        if reason == "circuit_open":
+            text = _(
+                "Сервис карт семьи недоступен: после серии ошибок обращения к нему "
+                "временно приостановлены. Повторите примерно через %(seconds)d с."
+            ) % {"seconds": max(1, round(retry_after or 0))}
+        else:
+            text = _(
+                "Сервис карт семьи недоступен (%(reason)s), попыток: %(attempts)d. Повторите позже."
+            ) % {"reason": _reason_label(reason), "attempts": attempts}
+        super().__init__(text)
+
+
+class CardMalformed(CardSourceError):
+    """The service answered, but not with a valid family-card/1 document for this person."""
+
+    code = "malformed"
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        paths = [p.path or "(document)" for p in self.problems[:5]]
+        more = len(self.problems) - len(paths)
+        where = ", ".join(paths) + (f" … (+{more})" if more > 0 else "")
+        text = _(
+            "Сервис карт семьи вернул некорректную карту (ошибок: %(count)d; где: %(where)s)"
+        ) % {"count": len(self.problems), "where": where}
+        super().__init__(text)
+
+
+class CardRequestRejected(CardSourceError):
+    """The request itself was refused (invalid ИИН, or a 4xx other than 404/429)."""
+
+    code = "rejected"
+
+    def __init__(self, status: int | None) -> None:
+        self.status = status
+        if status is None:
+            text = _("Некорректный ИИН: запрос карты семьи не отправлен")
+        else:
+            text = _("Сервис карт семьи отклонил запрос (HTTP %(status)d)") % {"status": status}
+        super().__init__(text)
+
+
+def _reason_label(reason: str) -> str:
+    labels = {
+        "timeout": _("нет ответа за отведённое время"),
+        "connection": _("не удалось соединиться"),
+        "http_5xx": _("внутренняя ошибка сервиса"),
+        "http_429": _("слишком много запросов"),
+    }
+    return labels.get(reason, reason)
+
+
+# --------------------------------------------------------------------------- interface
+
+
+@dataclass(frozen=True)
+class FetchedCard:
+    """A validated card as received: ``raw`` is the document to freeze, ``sha256`` its hash."""
+
+    card: Card
+    raw: dict[str, Any] = field(repr=False)
+    sha256: str
+    source: str
+    attempts: int = 1
+
+
+class FamilyCardSource(ABC):
+    """Anything that can fetch the family card of a person by ИИН."""
+
+    name: str = "source"
+
+    @abstractmethod
+    def fetch(self, iin: str) -> FetchedCard:
+        """The person's family card, or one of the :class:`CardSourceError` subclasses."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (connections)."""
+
+    def __enter__(self) -> FamilyCardSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def validate_fetched(doc: Any, iin: str, *, source: str, attempts: int = 1) -> FetchedCard:
+    """Parse ``doc`` with :func:`scoring.card.parse_card` and check that ``iin`` is a member."""
+    try:
+        card = parse_card(doc)
+    except CardError as exc:
+        raise CardMalformed(exc.problems) from None
+    if not any(m.iin == iin for m in card.members):
+        raise CardMalformed(
+            [
+                Problem(
+                    "members",
+                    "members.person_missing",
+                    gettext_lazy("Запрошенный человек не входит в состав семьи."),
+                )
+            ]
+        )
+    return FetchedCard(card=card, raw=doc, sha256=card.sha256(), source=source, attempts=attempts)
+
+
+# --------------------------------------------------------------------------- HTTP client
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _retry_after_header(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+class HttpFamilyCardSource(FamilyCardSource):
+    """Client of the family card service: ``GET {base_url}/v1/cards?iin=<ИИН>``."""
+
+    name = "http"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        attempts: int,
+        breaker: CircuitBreaker,
+        backoff_base: float = 0.5,
+        backoff_max: float = 4.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
+        )
+        self.attempts = max(1, attempts)
+        self.breaker = breaker
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._sleep = sleep
+        self._transport = transport
+        self._client: httpx.Client | None = None
+
+    # -- public --------------------------------------------------------------------------
+
+    def fetch(self, iin: str) -> FetchedCard:
+        if not is_valid_iin(iin):
+            raise CardRequestRejected(None)
+        ref = iin_ref(iin)
+        last: _Transient | None = None
+        for attempt in range(1, self.attempts + 1):
+            try:
+                self.breaker.before_call()
+            except CircuitOpen as exc:
+                logger.info("family card %s: circuit open, not calling", ref)
+                raise CardServiceUnavailable(
+                    "circuit_open", retry_after=exc.retry_after, attempts=attempt - 1
+                ) from None
+            try:
+                doc = self._get(iin)
+            except _Transient as exc:
+                self.breaker.record_failure()
+                last = exc
+                logger.warning(
+                    "family card %s: attempt %d/%d failed (%s)",
+                    ref,
+                    attempt,
+                    self.attempts,
+                    exc.reason,
+                )
+                if attempt < self.attempts:
+                    self._sleep(self._backoff(attempt, exc.retry_after))
+                continue
+            except CardSourceError:
+                self.breaker.record_success()  # the service answered: it is alive
+                raise
+            self.breaker.record_success()
+            return validate_fetched(doc, iin, source=self.base_url, attempts=attempt)
+        assert last is not None
+        raise CardServiceUnavailable(
+            last.reason, retry_after=self._retry_hint(last), attempts=self.attempts
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- internals -----------------------------------------------------------------------
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self.timeout,
+                headers={"Accept": "application/json", "User-Agent": "komek-portal/1"},
+                follow_redirects=False,
+                transport=self._transport,
+            )
+        return self._client
+
+    def _get(self, iin: str) -> Any:
+        """One HTTP exchange → the decoded document, or raise _Transient / CardSourceError."""
+        url = f"{self.base_url}/v1/cards"
+        try:
+            with self.client.stream("GET", url, params={"iin": iin}) as response:
+                status = response.status_code
+                if status in _TRANSIENT_STATUSES or status >= 500:
+                    reason = "http_429" if status == 429 else "http_5xx"
+                    raise _Transient(reason, _retry_after_header(response))
+                if status == 404:
+                    raise CardNotFound()
+                if status != 200:
+                    raise CardRequestRejected(status)
+                body = self._read_body(response)
+        except httpx.TimeoutException:
+            raise _Transient("timeout") from None
+        except httpx.TransportError:  # connect errors, resets, protocol errors
+            raise _Transient("connection") from None
+        except httpx.DecodingError:  # a body that cannot be decoded (Content-Encoding)
+            raise CardMalformed(
+                [Problem("", "body.undecodable", gettext_lazy("Ответ сервиса не читается."))]
+            ) from None
+        try:
+            return load_json_document(body)
+        except ValueError:
+            raise CardMalformed(
+                [
+                    Problem(
+                        "",
+                        "json.invalid",
+                        gettext_lazy("Ответ сервиса не является корректным JSON."),
+                    )
+                ]
+            ) from None
+
+    @staticmethod
+    def _read_body(response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > _MAX_BODY_BYTES:
+                raise CardMalformed(
+                    [Problem("", "body.too_large", gettext_lazy("Ответ сервиса слишком большой."))]
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with full jitter; a server's Retry-After is a floor (capped)."""
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.backoff_max))
+        return delay
+
+    def _retry_hint(self, last: _Transient) -> float:
+        if last.retry_after is not None:
+            return last.retry_after
+        return float(_setting("FAMILY_CARD_BREAKER_COOLDOWN"))
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def card_service_url() -> str:
+    """``FAMILY_CARD_URL``, or this site's simulator when it is empty."""
+    url = (settings.FAMILY_CARD_URL or "").strip()
+    if not url:
+        if not getattr(settings, "FAMILY_CARD_SIM_ENABLED", False):
+            # Without this, every person would silently "have no card" (404 from the portal).
+            raise ImproperlyConfigured(
+                "FAMILY_CARD_URL is empty and the simulator is disabled (FAMILY_CARD_SIM_ENABLED)"
+            )
+        url = settings.PORTAL_BASE_URL.rstrip("/") + SIMULATOR_PATH
+    return url.rstrip("/")
+
+
+def card_breaker() -> CircuitBreaker:
+    """The breaker shared by every process that talks to the same card service."""
+    url = card_service_url()
+    name = "familycard:" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    return CircuitBreaker(
+        name,
+        client=redis_client(settings.REDIS_URL),
+        failure_threshold=int(_setting("FAMILY_CARD_BREAKER_FAILURES")),
+        cooldown_seconds=float(_setting("FAMILY_CARD_BREAKER_COOLDOWN")),
+        probe_timeout_seconds=float(settings.FAMILY_CARD_CONNECT_TIMEOUT)
+        + float(settings.FAMILY_CARD_READ_TIMEOUT)
+        + 1.0,
+        key_prefix=str(_setting("FAMILY_CARD_REDIS_PREFIX")) + "circuit:",
+    )
+
+
+def get_card_source() -> FamilyCardSource:
+    """The configured card source (reads settings at call time)."""
+    return HttpFamilyCardSource(
+        card_service_url(),
+        connect_timeout=float(settings.FAMILY_CARD_CONNECT_TIMEOUT),
+        read_timeout=float(settings.FAMILY_CARD_READ_TIMEOUT),
+        attempts=int(settings.FAMILY_CARD_ATTEMPTS),
+        breaker=card_breaker(),
+        backoff_base=float(_setting("FAMILY_CARD_BACKOFF_BASE")),
+        backoff_max=float(_setting("FAMILY_CARD_BACKOFF_MAX")),
+    )
