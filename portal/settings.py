@@ -165,7 +165,12 @@ SCORING_TASK_MAX_RETRIES = int(os.environ.get("SCORING_TASK_MAX_RETRIES", "5"))
 SCORING_RETRY_BACKOFF_MAX = 120
 STUCK_REQUEST_THRESHOLD = timedelta(minutes=10)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "aid-requests-requeue-stuck": {
+        "task": "portal.aid_requests_requeue_stuck",
+        "schedule": 60.0,
+    },
+}
 
 # --- Family card service ---------------------------------------------------------------------
 FAMILY_CARD_URL = os.environ.get("FAMILY_CARD_URL", "")  # "" → this site's /familycard-sim
@@ -252,7 +257,7 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # --- i18n ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Русский")), ("kk", _("Қазақша")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
 USE_TZ = True

@@ -135,3 +135,23 @@ def _fresh_cache():
     from tests.django_redis_keys import delete_prefix
 
     delete_prefix(settings.CACHES["default"]["KEY_PREFIX"])
+
+
+@pytest.fixture(autouse=True)
+def _default_ruleset(request):
+    """Transactional tests end with a flush that also removes data-migration rows: put the
+    default published rule set (KZ-2026.1) back for every test that uses the database."""
+    names = set(request.fixturenames)
+    if not ({"db", "transactional_db", "live_server"} & names or request.node.get_closest_marker("django_db")):
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & names or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    migration = importlib.import_module("scoring.migrations.0002_default_ruleset")
+    migration.load_default_ruleset(django_apps, None)

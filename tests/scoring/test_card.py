@@ -280,7 +280,7 @@ def test_it_keeps_iins_and_incomes_out_of_reprs_and_messages() -> None:
 
 
 @pytest.mark.skipif(not settings.configured, reason="needs Django settings to render reasons")
-def test_it_renders_reasons_as_english_sentences_by_default() -> None:
+def test_it_renders_reasons_in_the_active_language() -> None:
     from django.utils import translation
 
     doc = b.card()
@@ -292,10 +292,13 @@ def test_it_renders_reasons_as_english_sentences_by_default() -> None:
         reasons = {p.path: p.as_dict()["reason"] for p in info.value.problems}
         text = str(info.value)
     assert reasons == {
-        "members[0].birth_date": "The birth date does not agree with the date in the ИИН.",
+        "members[0].birth_date": "The birth date does not agree with the date in the IIN.",
         "region": "This field is required.",
     }
     assert "region: This field is required." in text
+    with translation.override("ru"):
+        ru = {p.path: p.as_dict()["reason"] for p in info.value.problems}
+    assert ru["region"] == "Обязательное поле."
 
 
 def test_it_compares_problems_by_path_and_code() -> None:

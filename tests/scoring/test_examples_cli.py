@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = Path(settings.BASE_DIR).parent / "shared" / "contracts" / "examples"
+EXAMPLES = Path(settings.BASE_DIR) / "scoring" / "data" / "examples"  # copies of shared/contracts
 EXPECTED: dict[str, dict] = json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))
 
 
