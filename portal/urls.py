@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portal.urls_app")),
     path("schools/", include("schools.urls")),
+    path("", include("portal.urls_requests")),
+    path("api/v1/", include("portal.api.urls")),
 ]
 
 if settings.FAMILY_CARD_SIM_ENABLED:

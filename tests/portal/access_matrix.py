@@ -68,3 +68,76 @@ FOREIGN_PREFIXES: dict[str, str] = {
     "familycard-sim:": "family card simulator: a stand-in for an external service, no user data",
     "django.views.static": "static files",
 }
+
+
+# --- aid requests, the audit log and the REST API (portal.urls_requests, portal.api.urls) -------
+SCHOOL_STAFF = {"pedagogue_a": 200, "principal_a": 200, "pedagogue_c": 200}
+FAMILY_READERS = {**SCHOOL_STAFF, "auditor": 200, "superuser": 200}
+# An aid request of school_a: its own staff 200, another school's staff 404, analysts 403.
+FAMILY_OBJECT = only(
+    {"pedagogue_a": 200, "principal_a": 200, "pedagogue_c": 404, "auditor": 200, "superuser": 200}
+)
+POST_ONLY_PAGE = everyone(405)
+# DRF checks authentication and the family-data role before the method: 403 first, then 405.
+POST_ONLY_API = only(
+    {"pedagogue_a": 405, "principal_a": 405, "pedagogue_c": 405, "auditor": 405, "superuser": 405},
+    default=403,
+)
+POST_ONLY_API["anon"] = 403
+
+OWN_ROUTES.update(
+    {
+        "requests:aid-request-list": only(FAMILY_READERS),
+        "requests:aid-request-create": only(SCHOOL_STAFF),
+        "requests:validate-iin": POST_ONLY_PAGE,
+        "requests:aid-request-detail": FAMILY_OBJECT,
+        "requests:aid-request-status": FAMILY_OBJECT,
+        "requests:aid-request-decide": POST_ONLY_PAGE,
+        "requests:aid-request-contest": POST_ONLY_PAGE,
+        "requests:aid-request-withdraw": POST_ONLY_PAGE,
+        "requests:audit-event-list": only({"auditor": 200, "superuser": 200}),
+        "requests:audit-event-export": only({"auditor": 200, "superuser": 200}),
+        "api:aid-request-list": {**only(FAMILY_READERS), "anon": 403},
+        "api:aid-request-detail": {**FAMILY_OBJECT, "anon": 403},
+        "api:aid-request-decision": POST_ONLY_API,
+        "api:aid-request-contest": POST_ONLY_API,
+        "api:aid-request-withdraw": POST_ONLY_API,
+        "api:schema": everyone(200, anon=200),
+        "api:docs": everyone(200, anon=200),
+    }
+)
+
+# Routes with a URL argument: name → callable(world) → reverse() kwargs.
+OBJECT_ROUTES = {
+    "requests:aid-request-detail",
+    "requests:aid-request-status",
+    "requests:aid-request-decide",
+    "requests:aid-request-contest",
+    "requests:aid-request-withdraw",
+    "api:aid-request-detail",
+    "api:aid-request-decision",
+    "api:aid-request-contest",
+    "api:aid-request-withdraw",
+}
+
+
+def aid_request_kwargs(world) -> dict:  # noqa: ANN001
+    """An aid request of school_a (created once per world) for the object routes."""
+    from portal.models import AidRequest
+    from tests.portal.test_requests_fixtures import request_data
+
+    req = AidRequest.objects.filter(school=world.school_a).first()
+    if req is None:
+        req = AidRequest(
+            school=world.school_a, created_by=world.user("pedagogue_a"), **request_data()
+        )
+        req.save()
+    return {"public_id": req.public_id}
+
+
+ROUTE_KWARGS = dict.fromkeys(OBJECT_ROUTES, aid_request_kwargs)
+
+
+
+
+ROUTE_KWARGS["schools:school-detail"] = lambda world: {"public_id": world.school_a.public_id}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.portal.access_matrix import FOREIGN_PREFIXES, OWN_ROUTES, PERSONAS
+from tests.portal.access_matrix import FOREIGN_PREFIXES, OWN_ROUTES, PERSONAS, ROUTE_KWARGS
 
 
 def _walk(patterns, prefix: str = "", namespace: str = ""):
@@ -41,9 +41,7 @@ def test_it_has_no_stale_matrix_rows():
 
 
 def _url(name: str, world) -> str:
-    kwargs = {}
-    if name == "schools:school-detail":
-        kwargs = {"public_id": world.school_a.public_id}
+    kwargs = ROUTE_KWARGS[name](world) if name in ROUTE_KWARGS else {}
     return reverse(name, kwargs=kwargs)
 
 

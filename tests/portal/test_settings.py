@@ -11,7 +11,7 @@ from django.conf import settings
 
 
 def test_it_passes_check_deploy_with_production_values():
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "KOMEK_TESTING"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "KOMEK_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
         SECRET_KEY="x7Hq-" + "k3P9vZ2mWq8rT5yL1nB6cX4jF0gD7sA" * 2,
         ALLOWED_HOSTS="komek.edu.kz",
@@ -20,7 +20,11 @@ def test_it_passes_check_deploy_with_production_values():
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=Path(settings.BASE_DIR), env=env, capture_output=True, text=True, timeout=120,
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -28,8 +32,12 @@ def test_it_passes_check_deploy_with_production_values():
 def test_it_refuses_to_start_without_a_secret_key_in_production():
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "KOMEK_TESTING", "SECRET_KEY"}}
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=Path(settings.BASE_DIR), env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr

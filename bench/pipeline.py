@@ -1,0 +1,217 @@
+"""End-to-end throughput of the aid-request pipeline: API submit → Celery → card simulator → scored.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/komek CELERY_BROKER_URL=redis://127.0.0.1:6379/4 \
+        .venv/bin/python bench/pipeline.py [--requests 400] [--submitters 20] [--latency-ms 100]
+
+Uses its own database (``<name>_bench``, recreated and migrated), its own Celery queue and
+simulator fault prefix; starts gunicorn (portal + /familycard-sim/) and a Celery worker on
+127.0.0.1 only, submits N requests through ``POST /api/v1/aid-requests/`` from 20 concurrent
+submitters, waits until every request is scored and prints submitted/s, scored/s and the
+p50/p95 of submit → scored. Prints no personal data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def with_db(url: str, name: str) -> str:
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path="/" + name))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--submitters", type=int, default=20)
+    ap.add_argument("--latency-ms", type=int, default=100)
+    ap.add_argument("--worker-threads", type=int, default=16)
+    ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
+    args = ap.parse_args()
+
+    base_url = os.environ["DATABASE_URL"]
+    bench_db = (urlparse(base_url).path.lstrip("/") or "komek") + "_bench"
+    port = free_port()
+    queue = f"komek-bench-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": with_db(base_url, bench_db),
+        "KOMEK_TESTING": "1",
+        "AXES_ENABLED": "0",
+        "CELERY_QUEUE": queue,
+        "FAMILY_CARD_URL": f"http://127.0.0.1:{port}/familycard-sim",
+        "FAMILY_CARD_SIM_REDIS_PREFIX": f"komek:bench:{queue}:sim:",
+        "FAMILY_CARD_SIM_LATENCY_MS": str(args.latency_ms),
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+    import psycopg
+
+    admin = urlparse(base_url)
+    with psycopg.connect(
+        host=admin.hostname, port=admin.port or 5432, user=admin.username,
+        password=admin.password, dbname="postgres", autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{bench_db}"')
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from rest_framework.authtoken.models import Token
+
+    from portal.models import AidRequest, AidRequestScoring, Status
+    from schools.identifiers import make_identifier
+    from schools.models import District, Role, School
+    from schools.services import geography_ensure, staff_member_create
+
+    geography_ensure()
+    district = District.objects.get(code="KAR-KAZ")
+    n = 0
+    while not (bin_ := make_identifier(f"99014{n:06d}")):
+        n += 1
+    school = School.objects.create(district=district, bin=bin_, name_ru="Бенч", name_kk="Бенч")
+    user = staff_member_create(
+        username="bench_pedagogue", full_name="Бенч", email="bench@example.kz",
+        role=Role.PEDAGOGUE, unit_kwargs={"school": school}, password="Bench-Password-42",  # noqa: S106
+    ).user  # fmt: skip
+    token = Token.objects.create(user=user).key
+
+    procs = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}",
+             "-w", "4", "--threads", "8", "--log-level", "warning"],
+            cwd=ROOT, env=env, start_new_session=True,
+        ),
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", args.pool,
+             "-c", str(args.worker_threads), "-Q", queue, "--without-heartbeat",
+             "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+            cwd=ROOT, env=env, start_new_session=True,
+        ),
+    ]  # fmt: skip
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        birth = dt.date(2012, 1, 1)
+        iins: list[str] = []
+        serial = 0
+        while len(iins) < args.requests:
+            day = birth + dt.timedelta(days=serial // 50)
+            iin = make_identifier(f"{day:%y%m%d}5{serial % 10000:04d}")
+            serial += 1
+            if iin:
+                iins.append(iin)
+        guardian = next(i for i in (make_identifier(f"850304600{k:02d}") for k in range(99)) if i)
+        today = dt.date.today()
+        errors: list[int] = []
+        lock = threading.Lock()
+        work = list(iins)
+
+        def submitter() -> None:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}",
+                headers={"Authorization": f"Token {token}"},
+                timeout=30,
+            ) as client:
+                while True:
+                    with lock:
+                        if not work:
+                            return
+                        iin = work.pop()
+                    r = client.post(
+                        "/api/v1/aid-requests/",
+                        json={
+                            "student_iin": iin, "student_full_name": "Бенч Учащийся",
+                            "grade": 5, "guardian_iin": guardian,
+                            "guardian_full_name": "Бенч Родитель",
+                            "guardian_phone": "+77010000000", "ground": "asp",
+                            "aid_kind": "uniform", "amount_kzt": 50851,
+                            "academic_year": "2026-2027",
+                            "consent": {
+                                "method": "egov_sms", "reference": "bench",
+                                "given_on": (today - dt.timedelta(days=1)).isoformat(),
+                                "valid_until": (today + dt.timedelta(days=30)).isoformat(),
+                            },
+                        },
+                    )  # fmt: skip
+                    if r.status_code != 201:
+                        with lock:
+                            errors.append(r.status_code)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=submitter) for _ in range(args.submitters)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        submitted_in = time.perf_counter() - started
+        total = args.requests - len(errors)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            active = AidRequest.objects.filter(status__in=[Status.QUEUED, Status.SCORING]).count()
+            if active == 0:
+                break
+            time.sleep(0.2)
+        scored_in = time.perf_counter() - started
+        rows = AidRequestScoring.objects.select_related("request").all()
+        lat = sorted((r.created_at - r.request.created_at).total_seconds() for r in rows)
+        other = AidRequest.objects.exclude(status=Status.SCORED).count()
+        print(f"requests: {args.requests}, submitters: {args.submitters}, "
+              f"simulator latency: {args.latency_ms} ms, worker: {args.pool} × {args.worker_threads}")  # fmt: skip
+        print(f"submit errors: {len(errors)}; not scored: {other}")
+        print(f"submitted/s: {total / submitted_in:.1f}")
+        print(f"scored/s:    {len(lat) / scored_in:.1f}")
+        if lat:
+            p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
+            print(f"submit→scored p50: {statistics.median(lat) * 1000:.0f} ms, "
+                  f"p95: {p95 * 1000:.0f} ms")  # fmt: skip
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        from django.db import connection
+
+        connection.close()
+
+
+if __name__ == "__main__":
+    main()

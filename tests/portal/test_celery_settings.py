@@ -1,0 +1,43 @@
+"""The timing invariants of the asynchronous pipeline (ARCHITECTURE §4)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from portal.celery import app
+from portal.tasks import retry_countdown
+
+
+def test_it_orders_the_timeouts():
+    card = (
+        settings.FAMILY_CARD_READ_TIMEOUT + settings.FAMILY_CARD_CONNECT_TIMEOUT
+    ) * settings.FAMILY_CARD_ATTEMPTS
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert card < settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+    assert settings.STUCK_REQUEST_THRESHOLD.total_seconds() > settings.CELERY_TASK_TIME_LIMIT
+    assert settings.STUCK_REQUEST_THRESHOLD.total_seconds() < visibility
+
+
+def test_it_keeps_every_retry_countdown_below_the_visibility_timeout():
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    for retries in range(settings.SCORING_TASK_MAX_RETRIES + 1):
+        for _ in range(20):
+            assert 0 < retry_countdown(retries) < visibility
+            assert retry_countdown(retries, 10_000.0, circuit_open=True) < visibility
+    assert retry_countdown(1, 30.0, circuit_open=True) >= 30.0
+
+
+def test_it_acks_late_with_prefetch_one_and_json():
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.task_serializer == "json"
+    task = app.tasks["portal.aid_request_score"]
+    assert task.acks_late and task.max_retries == settings.SCORING_TASK_MAX_RETRIES
+
+
+def test_it_schedules_the_stuck_request_sweeper():
+    entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "portal.aid_requests_requeue_stuck" in entries
+    assert "portal.aid_requests_requeue_stuck" in app.tasks
