@@ -55,6 +55,7 @@ __all__ = [
     "format_path",
     "load_json_document",
     "parse_card",
+    "parse_trusted_card",
 ]
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
@@ -594,4 +595,18 @@ def parse_card(doc: Mapping[str, Any] | str | bytes) -> Card:
     sha = card_sha256(doc)
     card = _build(doc)
     object.__setattr__(card, "_sha256", sha)
+    return card
+
+
+def parse_trusted_card(doc: Mapping[str, Any], sha256: str | None = None) -> Card:
+    """Build the :class:`Card` of an already-validated document, skipping validation.
+
+    Only for cards that were validated when stored (the frozen card of an assessment, a golden
+    case): no JSON Schema, no ИИН/БИН checks. ``sha256`` is the stored fingerprint, if known
+    (else computed lazily by :meth:`Card.sha256`). A malformed document raises ``KeyError``,
+    ``TypeError`` or ``ValueError``.
+    """
+    card = _build(doc)
+    if sha256 is not None:
+        object.__setattr__(card, "_sha256", sha256)
     return card

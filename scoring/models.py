@@ -298,3 +298,225 @@ class Assessment(models.Model):
             errors["markers"] = [_("Ожидается список кодов критериев.")]
         if errors:
             raise ValidationError(errors)
+
+
+# --------------------------------------------------------------------------- rule governance
+
+
+class GoldenCase(models.Model):
+    """A test card with the category the methodology must give it (global, for every draft).
+
+    ``card`` is a valid ``family-card/1`` document (checked by ``clean()``); the expected
+    high-welfare flag is optional (None: not checked). Inactive cases are kept but not run.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("название"), max_length=200)
+    card = models.JSONField(_("карта семьи (family-card/1)"))
+    card_sha256 = models.CharField(_("SHA-256 карты"), max_length=64, editable=False)
+    expected_category = models.PositiveSmallIntegerField(_("ожидаемая категория"))
+    expected_high_welfare = models.BooleanField(
+        _("ожидаемый признак высокого благосостояния"), null=True, blank=True
+    )
+    active = models.BooleanField(_("активен"), default=True)
+    source = models.CharField(_("источник"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("создал"),
+    )
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("эталонный случай")
+        verbose_name_plural = _("эталонные случаи")
+        constraints = [
+            models.CheckConstraint(
+                name="scoring_goldencase_category_1_6",
+                condition=Q(expected_category__gte=1, expected_category__lte=6),
+                violation_error_message=_("Категория должна быть от 1 до 6."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.card_sha256 = _safe_sha256(self.card)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from scoring.card import card_problems
+
+        errors: dict[str, list[Any]] = {}
+        problems = card_problems(self.card)
+        if problems:
+            errors["card"] = [f"{p.path or _('документ')}: {p.reason}" for p in problems[:10]]
+        if self.expected_category is not None and not 1 <= self.expected_category <= 6:
+            errors["expected_category"] = [_("Категория должна быть от 1 до 6.")]
+        if (
+            self.expected_high_welfare is not None
+            and self.expected_category is not None
+            and self.expected_high_welfare != (self.expected_category == 6)
+        ):
+            errors["expected_high_welfare"] = [
+                _(
+                    "Признак высокого благосостояния ставится тогда и только тогда, когда категория 6."
+                )
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+
+class RuleSetApproval(models.Model):
+    """A second rules administrator's approval of one exact draft document.
+
+    Valid only while the draft's ``document_sha256`` equals the approved one.
+    """
+
+    ruleset = models.ForeignKey(
+        RuleSet, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("набор правил")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("одобрил"),
+    )
+    document_sha256 = models.CharField(_("SHA-256 одобренного документа"), max_length=64)
+    created_at = models.DateTimeField(_("одобрено"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("одобрение набора правил")
+        verbose_name_plural = _("одобрения наборов правил")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ruleset", "approved_by", "document_sha256"],
+                name="scoring_rulesetapproval_once_per_document",
+                violation_error_message=_("Вы уже одобрили эту редакцию черновика."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ruleset_id}:{self.document_sha256[:12]}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.document_sha256 == self.ruleset.document_sha256
+
+
+class RuleSetEventAction(models.TextChoices):
+    CREATED = "created", _("черновик создан")
+    SAVED = "saved", _("черновик изменён")
+    APPROVED = "approved", _("одобрен")
+    PREVIEWED = "previewed", _("запущен предпросмотр влияния")
+    PUBLISHED = "published", _("опубликован")
+    RETIRED = "retired", _("выведен из действия")
+
+
+class RuleSetEvent(models.Model):
+    """History of a rule set: who drafted, changed, approved, published it, and when."""
+
+    Action = RuleSetEventAction
+
+    ruleset = models.ForeignKey(
+        RuleSet, on_delete=models.CASCADE, related_name="events", verbose_name=_("набор правил")
+    )
+    action = models.CharField(_("действие"), max_length=16, choices=RuleSetEventAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("кто"),
+    )
+    document_sha256 = models.CharField(_("SHA-256 документа"), max_length=64, blank=True)
+    detail = models.JSONField(_("подробности"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("когда"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("событие набора правил")
+        verbose_name_plural = _("история наборов правил")
+
+    def __str__(self) -> str:
+        return f"{self.ruleset_id} {self.action}"
+
+
+class ImpactPreviewStatus(models.TextChoices):
+    PENDING = "pending", _("в очереди")
+    RUNNING = "running", _("выполняется")
+    DONE = "done", _("готово")
+    FAILED = "failed", _("ошибка")
+
+
+class ImpactPreview(models.Model):
+    """Shadow scoring of stored assessments of a period with a draft (old → new categories).
+
+    ``result`` holds only counts (matrix, per region, per school keyed by school id) and, per
+    school, the public ids of affected aid requests; never family data.
+    """
+
+    Status = ImpactPreviewStatus
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    ruleset = models.ForeignKey(
+        RuleSet, on_delete=models.CASCADE, related_name="previews", verbose_name=_("набор правил")
+    )
+    document_sha256 = models.CharField(_("SHA-256 документа при запуске"), max_length=64)
+    period_from = models.DateField(_("период с"))
+    period_to = models.DateField(_("период по"))
+    status = models.CharField(
+        _("статус"),
+        max_length=16,
+        choices=ImpactPreviewStatus.choices,
+        default=ImpactPreviewStatus.PENDING,
+    )
+    total = models.PositiveIntegerField(_("всего оценок"), default=0)
+    processed = models.PositiveIntegerField(_("обработано"), default=0)
+    result = models.JSONField(_("результат"), default=dict, blank=True)
+    error = models.TextField(_("ошибка"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("кто запустил"),
+    )
+    created_at = models.DateTimeField(_("запущен"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("предпросмотр влияния")
+        verbose_name_plural = _("предпросмотры влияния")
+        constraints = [
+            models.CheckConstraint(
+                name="scoring_impactpreview_period",
+                condition=Q(period_to__gte=models.F("period_from")),
+                violation_error_message=_("Конец периода раньше его начала."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+    @property
+    def progress(self) -> int:
+        """Percent done (0..100)."""
+        if self.status == ImpactPreviewStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.processed * 100 // self.total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImpactPreviewStatus.DONE, ImpactPreviewStatus.FAILED)

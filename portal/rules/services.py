@@ -1,0 +1,500 @@
+"""Writes of rules administration: drafts, golden cases, approvals, impact previews, publishing.
+
+Every write checks the role (``scope.is_rules_admin``), is atomic, records a
+:class:`scoring.models.RuleSetEvent` (the rule set's history) and an audit event through
+:func:`portal.services.audit_record` in the same transaction. Side effects (Celery) run on commit.
+Audit details hold versions, hashes, counts and paths — never family data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.rules.diff import ruleset_diff
+from portal.services import audit_record
+from schools.scope import Scope
+from scoring import services as scoring_services
+from scoring.card import canonical_json, parse_card
+from scoring.governance import golden_cases_run
+from scoring.models import (
+    Assessment,
+    GoldenCase,
+    ImpactPreview,
+    ImpactPreviewStatus,
+    RuleSet,
+    RuleSetApproval,
+    RuleSetEvent,
+    RuleSetStatus,
+    document_sha256,
+)
+from scoring.ruleset import compile_ruleset
+
+__all__ = [
+    "golden_case_create",
+    "golden_case_set_active",
+    "impact_preview_run",
+    "impact_preview_start",
+    "ruleset_approve",
+    "ruleset_draft_create",
+    "ruleset_draft_save",
+    "ruleset_publish_governed",
+    "ruleset_publish_problems",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _require_rules_admin(scope: Scope) -> None:
+    if not scope.is_rules_admin:
+        raise PermissionDenied
+
+
+def _event(ruleset: RuleSet, action: str, actor: Any, **detail: Any) -> RuleSetEvent:
+    event = RuleSetEvent(
+        ruleset=ruleset,
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        document_sha256=ruleset.document_sha256,
+        detail=detail,
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def _audit(
+    scope: Scope | None, actor: Any, action: str, object_type: str, object_id: Any, **detail: Any
+) -> None:
+    audit_record(
+        action=action,
+        scope=scope,
+        actor=actor,
+        object_type=object_type,
+        object_id=str(object_id),
+        detail=detail,
+    )
+
+
+def _locked_draft(ruleset: RuleSet) -> RuleSet:
+    locked = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
+    if locked.status != RuleSetStatus.DRAFT:
+        raise ValidationError(
+            _("Набор правил «%(version)s» опубликован и неизменяем: создайте новый черновик.")
+            % {"version": locked.version},
+            code="not_draft",
+        )
+    return locked
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+@transaction.atomic
+def ruleset_draft_create(*, scope: Scope, actor: Any, source: RuleSet, version: str) -> RuleSet:
+    """A new draft named ``version`` with ``source``'s document (any status).
+
+    Raises :class:`scoring.ruleset.RuleSetError` when the name is taken or invalid.
+    """
+    _require_rules_admin(scope)
+    document = json.loads(canonical_json(source.document))
+    document["version"] = version
+    document["effective_from"] = timezone.localdate().isoformat()
+    draft = scoring_services.ruleset_import(document=document, created_by=actor)
+    _event(draft, RuleSetEvent.Action.CREATED, actor, source_version=source.version)
+    _audit(
+        scope,
+        actor,
+        "rules.draft_create",
+        "ruleset",
+        draft.public_id,
+        version=draft.version,
+        source_version=source.version,
+        sha256=draft.document_sha256,
+    )
+    return draft
+
+
+@transaction.atomic
+def ruleset_draft_save(
+    *, scope: Scope, actor: Any, ruleset: RuleSet, document: dict[str, Any]
+) -> tuple[RuleSet, bool]:
+    """Replace a draft's document. Returns ``(draft, changed)``.
+
+    The version and ``effective_from`` of the draft are kept (publishing sets the date).
+    Raises ``ValidationError`` for a published rule set and
+    :class:`scoring.ruleset.RuleSetError` for an invalid document. A change voids earlier
+    approvals and previews (they name the old document's SHA-256).
+    """
+    _require_rules_admin(scope)
+    locked = _locked_draft(ruleset)
+    document = json.loads(canonical_json(document))
+    document["version"] = locked.version
+    document["effective_from"] = locked.effective_from.isoformat()
+    compiled = compile_ruleset(document)
+    new_sha = document_sha256(document)
+    if new_sha == locked.document_sha256:
+        return locked, False
+    old_doc, old_sha = locked.document, locked.document_sha256
+    paths = [row.path for row in ruleset_diff(old_doc, document)]
+    locked.document = document
+    locked.full_clean()
+    locked.save(update_fields=["document"])
+    voided = RuleSetApproval.objects.filter(ruleset=locked, document_sha256=old_sha).count()
+    golden = golden_cases_run(compiled)
+    summary = {
+        "changed_paths": paths[:100],
+        "changed_count": len(paths),
+        "previous_sha256": old_sha,
+        "golden_passed": sum(r.passed for r in golden),
+        "golden_failed": sum(not r.passed for r in golden),
+        "approvals_voided": voided,
+    }
+    _event(locked, RuleSetEvent.Action.SAVED, actor, **summary)
+    _audit(
+        scope,
+        actor,
+        "rules.draft_save",
+        "ruleset",
+        locked.public_id,
+        version=locked.version,
+        sha256=locked.document_sha256,
+        **summary,
+    )
+    ruleset.refresh_from_db()
+    return locked, True
+
+
+# --------------------------------------------------------------------------- golden cases
+
+
+@transaction.atomic
+def golden_case_create(
+    *,
+    scope: Scope,
+    actor: Any,
+    name: str,
+    expected_category: int,
+    expected_high_welfare: bool | None = None,
+    card: dict[str, Any] | None = None,
+    assessment_public_id: Any = None,
+) -> GoldenCase:
+    """A golden case from an uploaded card document or a stored assessment's frozen card.
+
+    Raises :class:`scoring.card.CardError` for an invalid card and ``ValidationError`` for an
+    unknown assessment or inconsistent expectations.
+    """
+    _require_rules_admin(scope)
+    if assessment_public_id is not None:
+        stored = Assessment.objects.filter(public_id=assessment_public_id).values("card").first()
+        if stored is None:
+            raise ValidationError(
+                {"assessment_id": _("Оценка с таким идентификатором не найдена.")}
+            )
+        card, source = stored["card"], "assessment"
+    else:
+        source = "upload"
+    if card is None:
+        raise ValidationError(_("Нужна карта семьи."))
+    parse_card(card)  # CardError with paths when not a valid family-card/1
+    case = GoldenCase(
+        name=name,
+        card=json.loads(canonical_json(card)),
+        expected_category=expected_category,
+        expected_high_welfare=expected_high_welfare,
+        source=source,
+        created_by=actor,
+    )
+    case.full_clean()
+    case.save()
+    _audit(
+        scope,
+        actor,
+        "rules.golden_create",
+        "golden_case",
+        case.public_id,
+        source=source,
+        expected_category=expected_category,
+        assessment=str(assessment_public_id) if assessment_public_id else "",
+    )
+    return case
+
+
+@transaction.atomic
+def golden_case_set_active(
+    *, scope: Scope, actor: Any, case: GoldenCase, active: bool
+) -> GoldenCase:
+    _require_rules_admin(scope)
+    case = GoldenCase.objects.select_for_update().get(pk=case.pk)
+    if case.active != active:
+        case.active = active
+        case.save(update_fields=["active"])
+        _audit(scope, actor, "rules.golden_toggle", "golden_case", case.public_id, active=active)
+    return case
+
+
+# --------------------------------------------------------------------------- approval
+
+
+@transaction.atomic
+def ruleset_approve(*, scope: Scope, actor: Any, ruleset: RuleSet) -> RuleSetApproval:
+    """A second administrator approves the draft's current document.
+
+    Refused for the author, for a second approval of the same document by the same person,
+    and for a published rule set.
+    """
+    _require_rules_admin(scope)
+    locked = _locked_draft(ruleset)
+    if locked.created_by_id is not None and locked.created_by_id == actor.pk:
+        raise ValidationError(
+            _(
+                "Автор черновика не может одобрить его сам: нужно одобрение второго администратора правил."
+            ),
+            code="own_draft",
+        )
+    if RuleSetApproval.objects.filter(
+        ruleset=locked, approved_by=actor, document_sha256=locked.document_sha256
+    ).exists():
+        raise ValidationError(
+            _("Вы уже одобрили эту редакцию черновика; повторное одобрение не требуется."),
+            code="already_approved",
+        )
+    approval = RuleSetApproval(
+        ruleset=locked, approved_by=actor, document_sha256=locked.document_sha256
+    )
+    try:
+        with transaction.atomic():
+            approval.save()
+    except IntegrityError:
+        raise ValidationError(
+            _("Вы уже одобрили эту редакцию черновика; повторное одобрение не требуется."),
+            code="already_approved",
+        ) from None
+    _event(locked, RuleSetEvent.Action.APPROVED, actor)
+    _audit(
+        scope,
+        actor,
+        "rules.approve",
+        "ruleset",
+        locked.public_id,
+        version=locked.version,
+        sha256=locked.document_sha256,
+    )
+    return approval
+
+
+# --------------------------------------------------------------------------- impact preview
+
+
+def _default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    return today - dt.timedelta(days=365), today
+
+
+@transaction.atomic
+def impact_preview_start(
+    *,
+    scope: Scope,
+    actor: Any,
+    ruleset: RuleSet,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+) -> ImpactPreview:
+    """Queue a shadow scoring of the period's assessments with the draft's current document."""
+    _require_rules_admin(scope)
+    locked = _locked_draft(ruleset)
+    default_from, default_to = _default_period(timezone.localdate())
+    preview = ImpactPreview(
+        ruleset=locked,
+        document_sha256=locked.document_sha256,
+        period_from=period_from or default_from,
+        period_to=period_to or default_to,
+        created_by=actor,
+    )
+    preview.full_clean()
+    preview.save()
+    _event(
+        locked,
+        RuleSetEvent.Action.PREVIEWED,
+        actor,
+        preview=str(preview.public_id),
+        period_from=preview.period_from.isoformat(),
+        period_to=preview.period_to.isoformat(),
+    )
+    _audit(
+        scope,
+        actor,
+        "rules.preview_start",
+        "impact_preview",
+        preview.public_id,
+        version=locked.version,
+        sha256=locked.document_sha256,
+        period_from=preview.period_from.isoformat(),
+        period_to=preview.period_to.isoformat(),
+    )
+    from portal.rules import tasks
+
+    transaction.on_commit(lambda: tasks.rules_impact_preview.delay(preview.pk))
+    return preview
+
+
+def impact_preview_run(*, preview_id: int, workers: int | None = None) -> ImpactPreview:
+    """Run a queued preview (idempotent: a finished or running preview is left alone)."""
+    from portal.rules.impact import impact_compute
+
+    with transaction.atomic():
+        preview = (
+            ImpactPreview.objects.select_for_update().select_related("ruleset").get(pk=preview_id)
+        )
+        if preview.status != ImpactPreviewStatus.PENDING:
+            return preview
+        preview.status = ImpactPreviewStatus.RUNNING
+        preview.save(update_fields=["status"])
+    document = preview.ruleset.document
+    if document_sha256(document) != preview.document_sha256:
+        ImpactPreview.objects.filter(pk=preview.pk).update(
+            status=ImpactPreviewStatus.FAILED,
+            error=_("Черновик изменился после запуска; запустите предпросмотр снова."),
+            finished_at=timezone.now(),
+        )
+        preview.refresh_from_db()
+        return preview
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = timezone.now().timestamp()
+        if done == 0 or done >= total or now - last[0] >= 0.5:
+            last[0] = now
+            ImpactPreview.objects.filter(pk=preview.pk).update(processed=done, total=total)
+
+    try:
+        result = impact_compute(
+            document=document,
+            period_from=preview.period_from,
+            period_to=preview.period_to,
+            workers=workers,
+            progress=progress,
+        )
+    except Exception as exc:  # a failed preview must say so, not hang in "running"
+        log.exception("impact preview %s failed", preview.pk)
+        ImpactPreview.objects.filter(pk=preview.pk).update(
+            status=ImpactPreviewStatus.FAILED,
+            error=_("Предпросмотр не удался: %(error)s") % {"error": type(exc).__name__},
+            finished_at=timezone.now(),
+        )
+        preview.refresh_from_db()
+        return preview
+    ImpactPreview.objects.filter(pk=preview.pk).update(
+        status=ImpactPreviewStatus.DONE,
+        result=result,
+        total=result["total"],
+        processed=result["total"],
+        finished_at=timezone.now(),
+    )
+    preview.refresh_from_db()
+    return preview
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def ruleset_publish_problems(ruleset: RuleSet) -> list[str]:
+    """What still stands between a draft and publication (empty list: it may be published)."""
+    if ruleset.status != RuleSetStatus.DRAFT:
+        return [_("Опубликовать можно только черновик.")]
+    problems: list[str] = []
+    compiled = compile_ruleset(ruleset.document)
+    failed = [r for r in golden_cases_run(compiled) if not r.passed]
+    if failed:
+        names = ", ".join(r.case.name for r in failed[:10])
+        problems.append(
+            _(
+                "Не проходят эталонные случаи (%(count)s): %(names)s. Исправьте правила или ожидания."
+            )
+            % {"count": len(failed), "names": names}
+        )
+    sha = ruleset.document_sha256
+    previews = ImpactPreview.objects.filter(ruleset=ruleset)
+    if not previews.filter(document_sha256=sha, status=ImpactPreviewStatus.DONE).exists():
+        if previews.filter(status=ImpactPreviewStatus.DONE).exists():
+            problems.append(
+                _(
+                    "Предпросмотр влияния был выполнен для прежней редакции черновика; запустите его для текущей."
+                )
+            )
+        else:
+            problems.append(_("Не выполнен предпросмотр влияния для текущей редакции черновика."))
+    approvals = RuleSetApproval.objects.filter(ruleset=ruleset, document_sha256=sha)
+    if ruleset.created_by_id is not None:
+        approvals = approvals.exclude(approved_by_id=ruleset.created_by_id)
+    if not approvals.exists():
+        if RuleSetApproval.objects.filter(ruleset=ruleset).exists():
+            problems.append(
+                _(
+                    "Одобрение относится к прежней редакции черновика: нужно одобрение второго администратора для текущей."
+                )
+            )
+        else:
+            problems.append(_("Нет одобрения второго администратора правил (не автора черновика)."))
+    return problems
+
+
+@transaction.atomic
+def ruleset_publish_governed(
+    *,
+    scope: Scope,
+    actor: Any,
+    ruleset: RuleSet,
+    effective_from: dt.date,
+    today: dt.date | None = None,
+) -> RuleSet:
+    """Publish a draft from ``effective_from`` (today or later) once every gate is passed.
+
+    Raises ``ValidationError`` listing what to fix: a date in the past, failing golden cases,
+    no impact preview of the current document, no valid approval by a second administrator.
+    """
+    _require_rules_admin(scope)
+    locked = _locked_draft(ruleset)
+    day = today or timezone.localdate()
+    if effective_from < day:
+        raise ValidationError(
+            {
+                "effective_from": _(
+                    "Дата начала действия не может быть в прошлом: укажите сегодняшнюю (%(today)s) или более позднюю."
+                )
+                % {"today": day.isoformat()}
+            },
+            code="date_past",
+        )
+    problems = ruleset_publish_problems(locked)
+    if problems:
+        raise ValidationError(problems, code="gates")
+    before = locked.document_sha256
+    published = scoring_services.ruleset_publish(
+        ruleset=locked, effective_from=effective_from, published_by=actor
+    )
+    _event(
+        published,
+        RuleSetEvent.Action.PUBLISHED,
+        actor,
+        effective_from=effective_from.isoformat(),
+        approved_sha256=before,
+    )
+    _audit(
+        scope,
+        actor,
+        "rules.publish",
+        "ruleset",
+        published.public_id,
+        version=published.version,
+        sha256=published.document_sha256,
+        effective_from=effective_from.isoformat(),
+    )
+    ruleset.refresh_from_db()
+    return published

@@ -1,0 +1,17 @@
+"""Celery tasks of rules administration: thin wrappers that take ids and call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(
+    name="portal.rules_impact_preview",
+    acks_late=True,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def rules_impact_preview(preview_id: int) -> str:
+    from portal.rules import services
+
+    return services.impact_preview_run(preview_id=preview_id).status
