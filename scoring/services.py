@@ -159,6 +159,10 @@ def assessment_create(
         trace=result.to_dict(),
         previous=previous,
     )
-    assessment.full_clean()
+    # The rule set and the previous assessment are loaded objects; the public id is new and
+    # the database enforces keys and checks: validate the fields without extra queries.
+    assessment.full_clean(
+        exclude=["ruleset", "previous"], validate_unique=False, validate_constraints=False
+    )
     assessment.save()
     return assessment

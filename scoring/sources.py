@@ -27,6 +27,7 @@ import hashlib
 import logging
 import random
 import re
+import ssl
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -363,6 +364,7 @@ class HttpFamilyCardSource(FamilyCardSource):
     def client(self) -> httpx.Client:
         if self._client is None:
             self._client = httpx.Client(
+                verify=_ssl_context(),
                 timeout=self.timeout,
                 headers={"Accept": "application/json", "User-Agent": "komek-portal/1"},
                 follow_redirects=False,
@@ -446,6 +448,17 @@ def card_service_url() -> str:
             )
         url = settings.PORTAL_BASE_URL.rstrip("/") + SIMULATOR_PATH
     return url.rstrip("/")
+
+
+_SSL_CONTEXT: ssl.SSLContext | None = None
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: building one loads the CA bundle (~20 ms)."""
+    global _SSL_CONTEXT  # noqa: PLW0603
+    if _SSL_CONTEXT is None:
+        _SSL_CONTEXT = ssl.create_default_context()
+    return _SSL_CONTEXT
 
 
 def card_breaker() -> CircuitBreaker:
