@@ -142,7 +142,10 @@ def _default_ruleset(request):
     """Transactional tests end with a flush that also removes data-migration rows: put the
     default published rule set (KZ-2026.1) back for every test that uses the database."""
     names = set(request.fixturenames)
-    if not ({"db", "transactional_db", "live_server"} & names or request.node.get_closest_marker("django_db")):
+    if not (
+        {"db", "transactional_db", "live_server"} & names
+        or request.node.get_closest_marker("django_db")
+    ):
         return
     marker = request.node.get_closest_marker("django_db")
     transactional = {"transactional_db", "live_server"} & names or (

@@ -11,7 +11,11 @@ from django.conf import settings
 
 
 def test_it_passes_check_deploy_with_production_values():
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "KOMEK_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "KOMEK_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(
         SECRET_KEY="x7Hq-" + "k3P9vZ2mWq8rT5yL1nB6cX4jF0gD7sA" * 2,
         ALLOWED_HOSTS="komek.edu.kz",
