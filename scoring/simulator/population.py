@@ -211,9 +211,12 @@ def _family(
     benefits = min(total - pension, rng.randint(0, 25_000) * n_children) if total > pension else 0
     earned = max(total - pension - benefits, 0)
     share = rng.uniform(0.45, 0.75) if two_parents else 1.0
-    edu = lambda: rng.choices(
-        ["secondary", "vocational", "higher", "basic_secondary"], weights=[35, 35, 27, 3]
-    )[0]  # noqa: E731
+
+    def edu() -> str:
+        return rng.choices(
+            ["secondary", "vocational", "higher", "basic_secondary"], weights=[35, 35, 27, 3]
+        )[0]
+
     applicant_salary = round(earned * share)
     members.append(
         _member(
