@@ -16,8 +16,12 @@ def navigation(request: HttpRequest) -> dict:
         items.append((_("Школы"), reverse("schools:school-list")))
     if scope.is_school_staff or scope.is_auditor:
         items.append((_("Заявки"), reverse("requests:aid-request-list")))
+    if scope.is_analyst or scope.is_school_staff or scope.is_superuser:
+        items.append((_("Статистика"), reverse("stats:dashboard")))
     if scope.is_auditor:
         items.append((_("Журнал аудита"), reverse("requests:audit-event-list")))
+    if scope.is_rules_admin:
+        items.append((_("Правила оценки"), reverse("rules:ruleset-list")))
     if scope.is_rules_admin or scope.is_auditor:
         items.append((_("Администрирование"), reverse("admin:index")))
     return {"nav_items": items}

@@ -289,3 +289,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_id}"
+
+
+# The statistics rollup lives with its selectors and views in portal/stats/.
+from portal.stats.models import StatsBucket, StatsDistrictBucket  # noqa: E402, F401

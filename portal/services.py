@@ -25,6 +25,7 @@ from portal.models import (
     Status,
 )
 from portal.recommendation import recommend
+from portal.stats.services import StatsTracker
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ def audit_record(
         outcome=outcome,
         detail=detail or {},
     )
-    event.full_clean()
+    # Foreign keys come from objects already loaded; the database enforces them.
+    event.full_clean(exclude=["actor", "school"], validate_unique=False, validate_constraints=False)
     event.save()
     return event
 
@@ -125,7 +127,10 @@ def _set_status(req: AidRequest, status: str, reason: str = "") -> None:
     req.status = status
     req.status_reason = reason
     req.status_changed_at = timezone.now()
-    req.full_clean(validate_constraints=False)
+    # Only the state fields change: validate them; keys and constraints are the database's job.
+    req.full_clean(
+        exclude=["school", "created_by"], validate_unique=False, validate_constraints=False
+    )
     req.save(
         update_fields=["status", "status_reason", "status_changed_at", "attempt", "updated_at"]
     )
@@ -199,6 +204,7 @@ def aid_request_submit(
         if existing is None:
             raise
         raise DuplicateAidRequest(existing) from None
+    StatsTracker(None).done(req.pk)
     _audit_request(
         req,
         "aid_request.submit",
@@ -215,8 +221,12 @@ def aid_request_submit(
 # --------------------------------------------------------------------------- scoring
 
 
-def _needs_review_locked(req: AidRequest, reason: str, code: str) -> str:
+def _needs_review_locked(
+    req: AidRequest, reason: str, code: str, stats: StatsTracker | None = None
+) -> str:
+    stats = stats or StatsTracker(req.pk)
     _set_status(req, Status.NEEDS_REVIEW, reason)
+    stats.done()
     _audit_request(
         req, "aid_request.needs_review", detail={"attempt": req.attempt, "reason_code": code}
     )
@@ -228,7 +238,9 @@ def _needs_review_if_current(request_id: int, attempt: int, reason: str, code: s
         req = AidRequest.objects.unscoped().select_for_update().get(pk=request_id)
         if req.status not in ACTIVE_STATUSES or req.attempt != attempt:
             return "skipped"
+        stats = StatsTracker(req.pk)
         _set_status(req, Status.NEEDS_REVIEW, reason)
+        stats.done()
         _audit_request(
             req, "aid_request.needs_review", detail={"attempt": attempt, "reason_code": code}
         )
@@ -260,13 +272,16 @@ def aid_request_score(
         attempt = req.attempt
         if AidRequestScoring.objects.filter(request=req, attempt=attempt).exists():
             return "skipped"
+        stats = StatsTracker(req.pk)
         problem = req.consent_problem(on)
         if problem:
             _set_status(req, Status.NEEDS_REVIEW, problem)
+            stats.done()
             _audit_request(req, "aid_request.needs_review", detail={"reason_code": "consent"})
             return Status.NEEDS_REVIEW
         if req.status == Status.QUEUED:
             _set_status(req, Status.SCORING)
+            stats.done()
         iin = req.student_iin
 
     # 2. Fetch the card outside any lock.
@@ -304,6 +319,7 @@ def aid_request_score(
             return "skipped"
         if AidRequestScoring.objects.filter(request=req, attempt=attempt).exists():
             return "skipped"
+        stats = StatsTracker(req.pk)
         previous = latest_scoring(req)
         try:
             with transaction.atomic():
@@ -315,15 +331,16 @@ def aid_request_score(
         except CardError as exc:
             problems = "; ".join(str(getattr(p, "message", p)) for p in exc.problems[:5])
             reason = _("Карта семьи не прошла проверку: %(problems)s") % {"problems": problems}
-            return _needs_review_locked(req, reason, "card")
+            return _needs_review_locked(req, reason, "card", stats)
         except RuleSet.DoesNotExist:
             reason = _("Нет действующего набора правил оценки.")
-            return _needs_review_locked(req, reason, "no_ruleset")
+            return _needs_review_locked(req, reason, "no_ruleset", stats)
         except MissingParameterError:
             reason = _("В наборе правил нет параметров для года карты семьи.")
-            return _needs_review_locked(req, reason, "ruleset_parameter")
+            return _needs_review_locked(req, reason, "ruleset_parameter", stats)
         AidRequestScoring.objects.create(request=req, attempt=attempt, assessment=assessment)
         _set_status(req, Status.SCORED)
+        stats.done()
         _audit_request(
             req,
             "aid_request.scored",
@@ -348,7 +365,9 @@ def aid_requests_requeue_stuck(*, older_than: dt.timedelta, now: dt.datetime | N
     )
     for req in stuck:
         previous = req.status
+        stats = StatsTracker(req.pk)
         _set_status(req, Status.QUEUED)
+        stats.done()
         _audit_request(req, "aid_request.requeue", detail={"from": previous})
         _enqueue_on_commit(req)
     return len(stuck)
@@ -372,6 +391,7 @@ def aid_request_decide(
     req = AidRequest.objects.select_for_update().get(pk=aid_request.pk)
     if req.status != Status.SCORED:
         raise InvalidTransition(_("Решение принимается только по оценённой заявке."))
+    stats = StatsTracker(req.pk)
     scoring_row = latest_scoring(req)
     assessment = scoring_row.assessment if scoring_row else None
     rec = recommend(assessment.category, assessment.markers) if assessment else None
@@ -401,6 +421,7 @@ def aid_request_decide(
     decision.full_clean()
     decision.save()
     _set_status(req, Status.DECIDED)
+    stats.done()
     _audit_request(
         req,
         "aid_request.decide",
@@ -428,6 +449,7 @@ def aid_request_contest(
     if req.status not in (Status.SCORED, Status.DECIDED, Status.NEEDS_REVIEW):
         raise InvalidTransition(_("Оспорить можно только завершённую оценку."))
     previous = req.status
+    stats = StatsTracker(req.pk)
     req.attempt += 1
     problem = req.consent_problem()
     if problem:
@@ -435,6 +457,7 @@ def aid_request_contest(
     else:
         _set_status(req, Status.QUEUED)
         _enqueue_on_commit(req)
+    stats.done()
     _audit_request(
         req,
         "aid_request.contest",
@@ -455,7 +478,9 @@ def aid_request_withdraw(
     if req.status in (Status.WITHDRAWN, Status.DECIDED):
         raise InvalidTransition(_("Эту заявку уже нельзя отозвать."))
     previous = req.status
+    stats = StatsTracker(req.pk)
     _set_status(req, Status.WITHDRAWN, _("Заявка отозвана школой."))
+    stats.done()
     _audit_request(
         req, "aid_request.withdraw", scope=scope, actor=actor, ip=ip, detail={"from": previous}
     )

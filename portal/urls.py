@@ -14,6 +14,8 @@ urlpatterns = [
     path("schools/", include("schools.urls")),
     path("", include("portal.urls_requests")),
     path("api/v1/", include("portal.api.urls")),
+    path("rules/", include("portal.rules.urls")),
+    path("stats/", include("portal.stats.urls")),
 ]
 
 if settings.FAMILY_CARD_SIM_ENABLED:

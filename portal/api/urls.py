@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal.api import views
+from portal.stats.api import StatsView
 
 app_name = "api"
 
@@ -27,6 +28,7 @@ urlpatterns = [
         views.AidRequestWithdrawView.as_view(),
         name="aid-request-withdraw",
     ),
+    path("stats/", StatsView.as_view(), name="stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

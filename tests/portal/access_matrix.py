@@ -138,6 +138,92 @@ def aid_request_kwargs(world) -> dict:  # noqa: ANN001
 ROUTE_KWARGS = dict.fromkeys(OBJECT_ROUTES, aid_request_kwargs)
 
 
+# --- rules administration (portal.rules.urls) ---------------------------------------------------
+RULES_ADMINS = {"rules_admin": 200, "superuser": 200}
+RULES_PAGE = only(RULES_ADMINS)
 
+OWN_ROUTES.update(
+    {
+        "rules:ruleset-list": RULES_PAGE,
+        "rules:ruleset-create": POST_ONLY_PAGE,
+        "rules:ruleset-diff": RULES_PAGE,
+        "rules:golden-list": RULES_PAGE,
+        "rules:golden-toggle": POST_ONLY_PAGE,
+        "rules:ruleset-detail": RULES_PAGE,
+        "rules:ruleset-edit": RULES_PAGE,
+        "rules:ruleset-document": RULES_PAGE,
+        "rules:ruleset-approve": POST_ONLY_PAGE,
+        "rules:ruleset-publish": POST_ONLY_PAGE,
+        "rules:ruleset-preview": POST_ONLY_PAGE,
+        "rules:preview-detail": RULES_PAGE,
+        "rules:preview-progress": RULES_PAGE,
+        # Affected requests of a preview: family data, only the viewer's own schools.
+        "rules:preview-affected": only(FAMILY_READERS),
+    }
+)
+
+
+def rules_draft_kwargs(world) -> dict:  # noqa: ANN001
+    """A draft rule set (created once per world) for the rule-set object routes."""
+    from scoring.models import RuleSet
+    from scoring.services import ruleset_import
+
+    draft = RuleSet.objects.filter(version="MATRIX-DRAFT").first()
+    if draft is None:
+        doc = RuleSet.objects.get(version="KZ-2026.1").document
+        draft = ruleset_import(document={**doc, "version": "MATRIX-DRAFT"})
+    return {"public_id": draft.public_id}
+
+
+def rules_preview_kwargs(world) -> dict:  # noqa: ANN001
+    import datetime as dt
+
+    from scoring.models import ImpactPreview, RuleSet
+
+    draft = RuleSet.objects.get(public_id=rules_draft_kwargs(world)["public_id"])
+    preview = ImpactPreview.objects.filter(ruleset=draft).first() or ImpactPreview.objects.create(
+        ruleset=draft,
+        document_sha256=draft.document_sha256,
+        period_from=dt.date(2026, 1, 1),
+        period_to=dt.date(2026, 12, 31),
+        status="done",
+    )
+    return {"public_id": preview.public_id}
+
+
+def rules_golden_kwargs(world) -> dict:  # noqa: ANN001
+    import uuid
+
+    return {"public_id": uuid.uuid4()}  # POST-only route: the method is refused first
+
+
+_RULES_OBJECT_ROUTES = {
+    "rules:ruleset-detail": rules_draft_kwargs,
+    "rules:ruleset-edit": rules_draft_kwargs,
+    "rules:ruleset-document": rules_draft_kwargs,
+    "rules:ruleset-approve": rules_draft_kwargs,
+    "rules:ruleset-publish": rules_draft_kwargs,
+    "rules:ruleset-preview": rules_draft_kwargs,
+    "rules:preview-detail": rules_preview_kwargs,
+    "rules:preview-progress": rules_preview_kwargs,
+    "rules:preview-affected": rules_preview_kwargs,
+    "rules:golden-toggle": rules_golden_kwargs,
+}
+OBJECT_ROUTES |= set(_RULES_OBJECT_ROUTES)
+ROUTE_KWARGS.update(_RULES_OBJECT_ROUTES)
 
 ROUTE_KWARGS["schools:school-detail"] = lambda world: {"public_id": world.school_a.public_id}
+
+
+# --- statistics and dashboards (portal.stats.urls, api:stats) -----------------------------------
+# Aggregates: analysts see their unit, school staff their school; other roles 403. Without
+# arguments each user gets the dashboard of their own unit.
+STATS_VIEWERS = {**ANALYSTS, "pedagogue_a": 200, "principal_a": 200, "pedagogue_c": 200}
+OWN_ROUTES.update(
+    {
+        "stats:dashboard": only(STATS_VIEWERS),
+        "stats:export-csv": only(STATS_VIEWERS),
+        "stats:export-xlsx": only(STATS_VIEWERS),
+        "api:stats": {**only(STATS_VIEWERS), "anon": 403},
+    }
+)

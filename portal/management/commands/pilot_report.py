@@ -1,0 +1,100 @@
+"""The pilot's published figures side by side with what the portal's DATABASE says.
+
+    python manage.py pilot_report            # a table
+    python manage.py pilot_report --json     # {"metrics": [...], "categories": {...}}
+
+Schools come from the school table; requests, flags and categories from the statistics rollup
+(the same figures the dashboards show). ``--requests``/``--high-welfare`` change the expected
+figures for a smaller seeded world (as ``seed_demo`` takes them).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+
+from portal.management.commands.seed_demo import parse_high_welfare
+from portal.stats.selectors import stats_national_totals
+from schools.models import School
+from scoring.simulator.population import PILOT_HIGH_WELFARE, PILOT_REQUESTS
+
+PILOT_SCHOOLS = {"KAR": 202, "SHY": 115}
+
+
+def pilot_report(
+    *, requests: int = PILOT_REQUESTS, high_welfare: dict[str, int] | None = None
+) -> dict[str, Any]:
+    hw = dict(PILOT_HIGH_WELFARE if high_welfare is None else high_welfare)
+    schools = School.objects.filter(connected=True)
+    by_region = {
+        code: schools.filter(district__region__code=code).count() for code in PILOT_SCHOOLS
+    }
+    rollup = stats_national_totals()
+    regions = rollup["regions"]
+    rows = [
+        ("schools_total", sum(PILOT_SCHOOLS.values()), schools.count()),
+        ("schools_kar", PILOT_SCHOOLS["KAR"], by_region["KAR"]),
+        ("schools_shy", PILOT_SCHOOLS["SHY"], by_region["SHY"]),
+        ("requests_reviewed", requests, sum(v[0] for v in regions.values())),
+        ("high_welfare_total", sum(hw.values()), sum(v[1] for v in regions.values())),
+        ("high_welfare_kar", hw.get("KAR", 0), regions.get("KAR", (0, 0))[1]),
+        ("high_welfare_shy", hw.get("SHY", 0), regions.get("SHY", (0, 0))[1]),
+    ]
+    return {
+        "metrics": [{"name": n, "published": p, "portal": v, "match": p == v} for n, p, v in rows],
+        "categories": {str(c): rollup["categories"].get(c, 0) for c in range(1, 7)},
+    }
+
+
+def labels() -> dict[str, str]:
+    return {
+        "schools_total": _("Подключено школ"),
+        "schools_kar": _("  Карагандинская область"),
+        "schools_shy": _("  Шымкент"),
+        "requests_reviewed": _("Рассмотрено заявок"),
+        "high_welfare_total": _("Высокий уровень благосостояния"),
+        "high_welfare_kar": _("  Карагандинская область"),
+        "high_welfare_shy": _("  Шымкент"),
+    }
+
+
+class Command(BaseCommand):
+    help = "Compare the pilot's published figures with the portal's data."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--requests", type=int, default=PILOT_REQUESTS)
+        parser.add_argument(
+            "--high-welfare",
+            default=",".join(f"{k}={v}" for k, v in sorted(PILOT_HIGH_WELFARE.items())),
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = pilot_report(
+            requests=options["requests"],
+            high_welfare=dict(parse_high_welfare(options["high_welfare"])),
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+            return
+        names = labels()
+        head = (_("Показатель"), _("Опубликовано"), _("Портал"), _("Совпадает"))
+        self.stdout.write(f"{head[0]:<34}{head[1]:>14}{head[2]:>12}  {head[3]}")
+        for m in report["metrics"]:
+            mark = _("да") if m["match"] else _("НЕТ")
+            self.stdout.write(
+                f"{names[m['name']]:<34}{m['published']:>14,}{m['portal']:>12,}  {mark}".replace(
+                    ",", " "
+                )
+            )
+        self.stdout.write(_("Распределение по категориям:"))
+        total = sum(report["categories"].values()) or 1
+        for c, n in report["categories"].items():
+            self.stdout.write(
+                f"  {_('категория')} {c}: {n:>7,} ({100 * n / total:5.1f} %)".replace(",", " ")
+            )
+        ok = all(m["match"] for m in report["metrics"])
+        self.stdout.write(_("Все показатели совпадают.") if ok else _("Есть расхождения."))

@@ -1,0 +1,75 @@
+"""The dashboard filters (GET): academic year, period (from/to month), aid kind, ground."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import AidKind, Ground, validate_academic_year
+from portal.stats.selectors import StatsFilters
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _month(value: str) -> dt.date | None:
+    if not value:
+        return None
+    m = _MONTH_RE.match(value.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12 or not 2000 <= int(m.group(1)) <= 2099:
+        raise ValidationError(_("Месяц указывается как ГГГГ-ММ, например 2026-09."))
+    return dt.date(int(m.group(1)), int(m.group(2)), 1)
+
+
+class StatsFilterForm(forms.Form):
+    academic_year = forms.CharField(
+        label=_("Учебный год"), required=False, validators=[validate_academic_year]
+    )
+    month_from = forms.CharField(
+        label=_("Период с"), required=False, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    month_to = forms.CharField(
+        label=_("по"), required=False, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    aid_kind = forms.ChoiceField(
+        label=_("Вид помощи"), required=False, choices=[("", _("все"))] + AidKind.choices
+    )
+    ground = forms.ChoiceField(
+        label=_("Основание"), required=False, choices=[("", _("все"))] + Ground.choices
+    )
+
+    def __init__(self, *args, years: list[str] | None = None, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["academic_year"].widget = forms.Select(
+            choices=[("", _("все"))] + [(y, y) for y in years or []]
+        )
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            )
+
+    def clean_month_from(self) -> dt.date | None:
+        return _month(self.cleaned_data.get("month_from") or "")
+
+    def clean_month_to(self) -> dt.date | None:
+        return _month(self.cleaned_data.get("month_to") or "")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("month_from"), data.get("month_to")
+        if start and end and end < start:
+            self.add_error("month_to", _("Конец периода раньше его начала."))
+        return data
+
+    def filters(self) -> StatsFilters:
+        d = self.cleaned_data
+        return StatsFilters(
+            academic_year=d.get("academic_year") or None,
+            month_from=d.get("month_from"),
+            month_to=d.get("month_to"),
+            aid_kind=d.get("aid_kind") or None,
+            ground=d.get("ground") or None,
+        )

@@ -1,0 +1,257 @@
+"""Writes of the statistics rollup.
+
+``stats_apply(old, new)`` moves one request from the bucket it was counted in to the bucket it
+belongs to now (decrement the old, increment the new), with ``INSERT … ON CONFLICT DO UPDATE``,
+inside the caller's transaction. ``stats_rebuild()`` recomputes the whole table from requests,
+assessments and decisions. Both derive a request's bucket by the same definition:
+
+* month: the month of ``created_at`` in the portal's time zone;
+* category: the category of the latest scoring attempt (0: never scored);
+* outcome and approved amount: the latest decision, only while the request is ``decided``;
+* duration: from submission to the FIRST scoring (histogram bucket by ``DURATION_BOUNDS``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal.stats.models import (
+    ALL,
+    DISTRICT_KEY_FIELDS,
+    DURATION_BOUNDS,
+    HIST_FIELDS,
+    KEY_FIELDS,
+    MEASURE_FIELDS,
+)
+
+TABLE = "portal_statsbucket"
+DISTRICT_TABLE = "portal_statsdistrictbucket"
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    """Where one request is counted, and what it adds there."""
+
+    school_id: int
+    district_id: int
+    region_id: int
+    month: dt.date
+    academic_year: str
+    aid_kind: str
+    ground: str
+    category: int
+    status: str
+    outcome: str
+    amount_requested: int
+    amount_approved: int
+    against: bool
+    duration_bucket: int | None
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, f) for f in KEY_FIELDS)
+
+    def district_keys(self) -> list[tuple]:
+        """The three district-rollup keys: all kinds and grounds, per kind, per ground."""
+        rest = (self.category, self.status, self.outcome)
+        head = (self.district_id, self.month, self.academic_year)
+        return [
+            (*head, ALL, ALL, *rest),
+            (*head, self.aid_kind, ALL, *rest),
+            (*head, ALL, self.ground, *rest),
+        ]
+
+    def measures(self, sign: int) -> list[int]:
+        hist = [0] * len(HIST_FIELDS)
+        if self.duration_bucket is not None:
+            hist[self.duration_bucket] = sign
+        return [
+            sign,
+            sign * self.amount_requested,
+            sign * self.amount_approved,
+            sign * int(self.against),
+            *hist,
+        ]
+
+
+def duration_bucket(seconds: float) -> int:
+    return bisect.bisect_right(DURATION_BOUNDS, seconds)
+
+
+_ROW_SQL = """
+SELECT r.school_id, s.district_id, d.region_id, r.created_at, r.academic_year, r.aid_kind,
+       r.ground, r.status, r.amount_kzt,
+       (SELECT a.category FROM portal_aidrequestscoring sc
+          JOIN scoring_assessment a ON a.id = sc.assessment_id
+         WHERE sc.request_id = r.id ORDER BY sc.attempt DESC LIMIT 1),
+       (SELECT sc.created_at FROM portal_aidrequestscoring sc
+         WHERE sc.request_id = r.id ORDER BY sc.attempt ASC LIMIT 1),
+       dec.outcome, dec.amount_kzt, dec.against_recommendation
+  FROM portal_aidrequest r
+  JOIN schools_school s ON s.id = r.school_id
+  JOIN schools_district d ON d.id = s.district_id
+  LEFT JOIN LATERAL (
+        SELECT dd.outcome, dd.amount_kzt, dd.against_recommendation FROM portal_decision dd
+         WHERE dd.request_id = r.id AND r.status = 'decided' ORDER BY dd.id DESC LIMIT 1
+  ) dec ON true
+ WHERE r.id = %s
+"""
+
+
+def stats_row_for(request_id: int) -> StatsRow | None:
+    """The bucket a request belongs to now, read from the database (this transaction)."""
+    with connection.cursor() as cur:
+        cur.execute(_ROW_SQL, [request_id])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    (school_id, district_id, region_id, created_at, year, kind, ground, status, amount,
+     category, first_scored, outcome, approved, against) = row  # fmt: skip
+    month = timezone.localtime(created_at).date().replace(day=1)
+    bucket = duration_bucket((first_scored - created_at).total_seconds()) if first_scored else None
+    return StatsRow(
+        school_id=school_id,
+        district_id=district_id,
+        region_id=region_id,
+        month=month,
+        academic_year=year,
+        aid_kind=kind,
+        ground=ground,
+        category=category or 0,
+        status=status,
+        outcome=outcome or "",
+        amount_requested=amount,
+        amount_approved=(approved or 0) if outcome == "approve" else 0,
+        against=bool(against),
+        duration_bucket=bucket,
+    )
+
+
+_COLUMNS = ("district_id", "region_id", *KEY_FIELDS, *MEASURE_FIELDS)
+_D_COLUMNS = ("region_id", *DISTRICT_KEY_FIELDS, *MEASURE_FIELDS)
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
+    # Identifiers are constants of this module; values are parameters.
+    placeholders = ", ".join(["%s"] * len(columns))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+        + ", ".join(f"{m} = {table}.{m} + EXCLUDED.{m}" for m in MEASURE_FIELDS)
+    )
+
+
+_UPSERT_SQL = _upsert_sql(TABLE, _COLUMNS, KEY_FIELDS)
+_D_UPSERT_SQL = _upsert_sql(DISTRICT_TABLE, _D_COLUMNS, DISTRICT_KEY_FIELDS)
+
+
+def stats_apply(old: StatsRow | None, new: StatsRow | None) -> None:
+    """Move one request from bucket `old` to bucket `new` (either may be None): decrement the
+    old buckets, increment the new ones, in the school rollup and the district rollup."""
+    if old == new:
+        return
+    rows, d_rows = [], []
+    for row, sign in ((old, -1), (new, 1)):
+        if row is not None:
+            measures = row.measures(sign)
+            rows.append([row.district_id, row.region_id, *row.key(), *measures])
+            d_rows += [[row.region_id, *key, *measures] for key in row.district_keys()]
+    with connection.cursor() as cur:
+        cur.executemany(_UPSERT_SQL, rows)
+        cur.executemany(_D_UPSERT_SQL, d_rows)
+
+
+class StatsTracker:
+    """Remembers where a request was counted at the start of a transition.
+
+    ``tracker = StatsTracker(req.pk)`` after locking the row, ``tracker.done()`` after the
+    change: both in the same transaction.
+    """
+
+    def __init__(self, request_id: int | None) -> None:
+        self.request_id = request_id
+        self.before = stats_row_for(request_id) if request_id is not None else None
+
+    def done(self, request_id: int | None = None) -> None:
+        if request_id is not None:
+            self.request_id = request_id
+        stats_apply(self.before, stats_row_for(self.request_id))
+
+
+# --------------------------------------------------------------------------- rebuild
+
+_BOUNDS_SQL = "ARRAY[" + ",".join(str(b) for b in DURATION_BOUNDS) + "]::float8[]"
+# Constants only; the time zone is a parameter.
+REBUILD_SQL = f"""
+WITH last_sc AS (
+    SELECT DISTINCT ON (sc.request_id) sc.request_id, a.category
+      FROM portal_aidrequestscoring sc JOIN scoring_assessment a ON a.id = sc.assessment_id
+     ORDER BY sc.request_id, sc.attempt DESC
+), first_sc AS (
+    SELECT DISTINCT ON (sc.request_id) sc.request_id, sc.created_at
+      FROM portal_aidrequestscoring sc
+     ORDER BY sc.request_id, sc.attempt ASC
+), last_dec AS (
+    SELECT DISTINCT ON (dd.request_id) dd.request_id, dd.outcome, dd.amount_kzt,
+           dd.against_recommendation
+      FROM portal_decision dd
+     ORDER BY dd.request_id, dd.id DESC
+), r AS (
+    SELECT r.school_id, s.district_id, d.region_id,
+           date_trunc('month', r.created_at AT TIME ZONE %(tz)s)::date AS month,
+           r.academic_year, r.aid_kind, r.ground, r.status, r.amount_kzt,
+           COALESCE(l.category, 0) AS category,
+           CASE WHEN r.status = 'decided' THEN ld.outcome ELSE '' END AS outcome,
+           CASE WHEN r.status = 'decided' AND ld.outcome = 'approve'
+                THEN ld.amount_kzt ELSE 0 END AS approved,
+           (r.status = 'decided' AND ld.against_recommendation) AS against,
+           width_bucket(EXTRACT(EPOCH FROM f.created_at - r.created_at)::float8,
+                        {_BOUNDS_SQL}) AS bucket
+      FROM portal_aidrequest r
+      JOIN schools_school s ON s.id = r.school_id
+      JOIN schools_district d ON d.id = s.district_id
+      LEFT JOIN last_sc l ON l.request_id = r.id
+      LEFT JOIN first_sc f ON f.request_id = r.id
+      LEFT JOIN last_dec ld ON ld.request_id = r.id
+)
+INSERT INTO {TABLE} ({", ".join(_COLUMNS)})
+SELECT district_id, region_id, school_id, month, academic_year, aid_kind, ground, category,
+       status, COALESCE(outcome, ''), count(*), sum(amount_kzt), sum(approved),
+       count(*) FILTER (WHERE against),
+       {", ".join(f"count(*) FILTER (WHERE bucket = {i})" for i in range(len(HIST_FIELDS)))}
+  FROM r
+ GROUP BY district_id, region_id, school_id, month, academic_year, aid_kind, ground, category,
+          status, COALESCE(outcome, '')
+"""  # noqa: S608
+
+
+_SUMS = ", ".join(f"sum({m})" for m in MEASURE_FIELDS)
+_GROUP = "district_id, region_id, month, academic_year, category, status, outcome"
+DISTRICT_REBUILD_SQL = f"""
+INSERT INTO {DISTRICT_TABLE} ({", ".join(_D_COLUMNS)})
+SELECT region_id, district_id, month, academic_year,
+       CASE WHEN GROUPING(aid_kind) = 1 THEN '{ALL}' ELSE aid_kind END,
+       CASE WHEN GROUPING(ground) = 1 THEN '{ALL}' ELSE ground END,
+       category, status, outcome, {_SUMS}
+  FROM {TABLE}
+ GROUP BY {_GROUP}, GROUPING SETS ((), (aid_kind), (ground))
+"""  # noqa: S608
+
+
+@transaction.atomic
+def stats_rebuild() -> int:
+    """Recompute the rollup from scratch. Concurrent transitions wait for it, then apply their
+    delta on top of the rebuilt table. Returns the number of rollup rows."""
+    with connection.cursor() as cur:
+        cur.execute(f"LOCK TABLE {TABLE}, {DISTRICT_TABLE} IN EXCLUSIVE MODE")
+        cur.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+        cur.execute(f"DELETE FROM {DISTRICT_TABLE}")  # noqa: S608
+        cur.execute(REBUILD_SQL, {"tz": settings.TIME_ZONE})
+        cur.execute(DISTRICT_REBUILD_SQL)
+        cur.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
+        return cur.fetchone()[0]
