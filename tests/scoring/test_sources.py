@@ -294,8 +294,11 @@ def test_it_allows_calls_when_redis_is_unreachable(tmp_path):
 
 def test_it_never_logs_an_iin(card_service, set_faults, caplog):
     set_faults(error_rate=1)
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.disabled = False  # an earlier dictConfig (a worker, a command) may disable it
     with (
         caplog.at_level(logging.DEBUG),
+        caplog.at_level(logging.DEBUG, logger="httpx"),
         get_card_source() as source,
         pytest.raises(CardServiceUnavailable),
     ):
