@@ -189,8 +189,9 @@ class RuleSet(models.Model):
         errors = self._immutability_errors()
         problems = ruleset_problems(self.document)
         if problems:
+            whole = _("документ")
             errors.setdefault("document", []).extend(
-                f"{p.path or _('документ')}: {p.reason}" for p in problems
+                f"{p.path or whole}: {p.reason}" for p in problems
             )
         else:
             if self.document["version"] != self.version:
@@ -355,7 +356,8 @@ class GoldenCase(models.Model):
         errors: dict[str, list[Any]] = {}
         problems = card_problems(self.card)
         if problems:
-            errors["card"] = [f"{p.path or _('документ')}: {p.reason}" for p in problems[:10]]
+            whole = _("документ")
+            errors["card"] = [f"{p.path or whole}: {p.reason}" for p in problems[:10]]
         if self.expected_category is not None and not 1 <= self.expected_category <= 6:
             errors["expected_category"] = [_("Категория должна быть от 1 до 6.")]
         if (

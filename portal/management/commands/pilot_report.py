@@ -92,9 +92,10 @@ class Command(BaseCommand):
             )
         self.stdout.write(_("Распределение по категориям:"))
         total = sum(report["categories"].values()) or 1
+        label = _("категория")
         for c, n in report["categories"].items():
             self.stdout.write(
-                f"  {_('категория')} {c}: {n:>7,} ({100 * n / total:5.1f} %)".replace(",", " ")
+                f"  {label} {c}: {n:>7,} ({100 * n / total:5.1f} %)".replace(",", " ")
             )
         ok = all(m["match"] for m in report["metrics"])
         self.stdout.write(_("Все показатели совпадают.") if ok else _("Есть расхождения."))

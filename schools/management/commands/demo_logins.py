@@ -20,7 +20,8 @@ class Command(BaseCommand):
         w("    set -a; . var/demo.env; set +a; .venv/bin/python manage.py demo_totp <login>")
         w(_("или добавьте секрет в приложение-аутентификатор (Google Authenticator, Aegis…)."))
         w("-" * 78)
-        w(f"{_('логин'):<20} {_('роль'):<24} {_('код сейчас'):<11} {_('секрет TOTP')}")
+        login, role_, code_now, secret = _("логин"), _("роль"), _("код сейчас"), _("секрет TOTP")
+        w(f"{login:<20} {role_:<24} {code_now:<11} {secret}")
         for username, _name, role, _unit in [*DEMO_STAFF, ("admin", "", "superuser", None)]:
             code = demo_current_code(username) or "-"
             w(f"{username:<20} {str(role):<24} {code:<11} {demo_totp_secret(username)}")

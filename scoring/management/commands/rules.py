@@ -128,8 +128,9 @@ class Command(BaseCommand):
         try:
             ruleset = services.ruleset_import(document=data)
         except RuleSetError as exc:
+            whole = _("(документ)")
             for problem in exc.problems:
-                self.stderr.write(f"{file}: {problem.path or _('(документ)')}: {problem.reason}")
+                self.stderr.write(f"{file}: {problem.path or whole}: {problem.reason}")
             raise CommandError(
                 _("Ничего не сохранено: ошибок — %(count)d.") % {"count": len(exc.problems)}
             ) from None

@@ -92,7 +92,8 @@ def _effect_text(c: Comparison) -> str:
         what = _("уязвимость +%(n)d") % {"n": c.points or 0}
     else:
         what = _("благосостояние −%(n)d") % {"n": c.points or 0}
-    return f"{what}: {_('сработало') if c.fired else _('нет')}"
+    fired = _("сработало") if c.fired else _("нет")
+    return f"{what}: {fired}"
 
 
 class Command(BaseCommand):
