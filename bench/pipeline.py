@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import random
 import signal
 import socket
 import statistics
@@ -41,6 +42,39 @@ def with_db(url: str, name: str) -> str:
     return urlunparse(parts._replace(path="/" + name))
 
 
+def postgres_cpu() -> float:
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] and proc.info["name"].startswith("postgres"):
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+    return total
+
+
+def cpu_used(procs: list, pg_before: float) -> list[tuple[str, float]]:
+    """CPU time of each process tree (parent and children), and of PostgreSQL, for the run."""
+    import psutil
+
+    out = []
+    for name, p in zip(["API server", "card simulator", "Celery worker"], procs, strict=False):
+        total = 0.0
+        try:
+            parent = psutil.Process(p.pid)
+            for proc in [parent, *parent.children(recursive=True)]:
+                t = proc.cpu_times()
+                total += t.user + t.system
+        except psutil.Error:
+            pass
+        out.append((name, total))
+    out.append(("PostgreSQL", postgres_cpu() - pg_before))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=400)
@@ -49,6 +83,12 @@ def main() -> None:
     ap.add_argument("--worker-threads", type=int, default=16)
     ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
     ap.add_argument("--web-nice", type=int, default=10, help="CPU niceness of the API server")
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered load in requests/s over all submitters (0: as fast as they can)",
+    )
     args = ap.parse_args()
 
     base_url = os.environ["DATABASE_URL"]
@@ -110,6 +150,7 @@ def main() -> None:
     # production they run on separate machines; here the API server runs at a lower CPU
     # priority (nice), so scoring keeps pace with submissions instead of queueing behind them,
     # and the card simulator is a separate server process, as the real service would be.
+    pg_before = postgres_cpu()
     procs = [
         subprocess.Popen(  # noqa: S603
             ["nice", "-n", str(args.web_nice), sys.executable, "-m", "gunicorn", "portal.wsgi",
@@ -158,11 +199,16 @@ def main() -> None:
                 headers={"Authorization": f"Token {token}"},
                 timeout=30,
             ) as client:
+                interval = args.submitters / args.rate if args.rate > 0 else 0.0
+                next_at = time.perf_counter() + random.uniform(0, interval)
                 while True:
                     with lock:
                         if not work:
                             return
                         iin = work.pop()
+                    if interval:
+                        time.sleep(max(0.0, next_at - time.perf_counter()))
+                        next_at += interval
                     r = client.post(
                         "/api/v1/aid-requests/",
                         json={
@@ -203,7 +249,8 @@ def main() -> None:
         other = AidRequest.objects.exclude(status=Status.SCORED).count()
         print(f"requests: {args.requests}, submitters: {args.submitters}, "
               f"simulator latency: {args.latency_ms} ms, worker: {args.pool} × {args.worker_threads}, "
-              f"API server nice {args.web_nice}")  # fmt: skip
+              f"API server nice {args.web_nice}, offered load: "
+              f"{f'{args.rate:g} requests/s' if args.rate else 'unpaced'}")  # fmt: skip
         print(f"submit errors: {len(errors)}; not scored: {other}")
         print(f"submitted/s: {total / submitted_in:.1f}")
         print(f"scored/s:    {len(lat) / scored_in:.1f}")
@@ -211,6 +258,10 @@ def main() -> None:
             p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
             print(f"submit→scored p50: {statistics.median(lat) * 1000:.0f} ms, "
                   f"p95: {p95 * 1000:.0f} ms")  # fmt: skip
+        print(
+            "CPU seconds used — "
+            + ", ".join(f"{name}: {sec:.1f}" for name, sec in cpu_used(procs, pg_before))
+        )
     finally:
         for p in procs:
             if p.poll() is None:

@@ -130,3 +130,27 @@ def impact_affected_requests(scope: Scope, *, preview: ImpactPreview) -> QuerySe
         .select_related("school")
         .order_by("school_id", "-created_at")
     )
+
+
+def impact_rows_localized(result: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    """The per-school and per-region rows of a stored preview, named in the active language
+    (the stored result keeps ids; names are looked up now)."""
+    from schools.models import Region, School
+
+    school_rows = dict(result.get("schools") or {})
+    region_rows = dict(result.get("regions") or {})
+    schools = School.objects.select_related("district").in_bulk(
+        [int(k) for k in school_rows if str(k).isdigit()]
+    )
+    regions = Region.objects.in_bulk([int(k) for k in region_rows if str(k).isdigit()])
+    out_schools = []
+    for key, row in school_rows.items():
+        school = schools.get(int(key)) if str(key).isdigit() else None
+        if school is not None:
+            row = {**row, "name": school.name, "district": school.district.name}
+        out_schools.append(row)
+    out_regions = []
+    for key, row in region_rows.items():
+        region = regions.get(int(key)) if str(key).isdigit() else None
+        out_regions.append({**row, "name": region.name} if region is not None else row)
+    return out_schools, out_regions

@@ -296,11 +296,9 @@ def preview_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 def _preview_context(preview: Any) -> dict[str, Any]:
     result = preview.result or {}
-    schools = sorted(
-        (result.get("schools") or {}).values(),
-        key=lambda s: (-s.get("changed", 0), s.get("name", "")),
-    )
-    regions = sorted((result.get("regions") or {}).values(), key=lambda r: r.get("name", ""))
+    school_rows, region_rows = selectors.impact_rows_localized(result)
+    schools = sorted(school_rows, key=lambda s: (-s.get("changed", 0), s.get("name", "")))
+    regions = sorted(region_rows, key=lambda r: r.get("name", ""))
     return {
         "preview": preview,
         "result": result,
