@@ -149,27 +149,14 @@ def cmd_demo(port: int, seed: bool) -> int:
     )
     _wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
     _log(f"ready in {time.monotonic() - started:.1f} s")
-    if seed:
-        # The pilot world: 317 schools, staff, 22,382 requests scored over HTTP from the
-        # simulator by the same service as the Celery task, in 3 local processes (measured the
-        # fastest on 2 cores; plain `seed_demo` enqueues Celery tasks instead). Idempotent: a
-        # second `make demo` continues, never duplicates.
-        seeded = time.monotonic()
-        _log("seeding the pilot (manage.py seed_demo --workers 3) …")
-        try:
-            _manage(env, "seed_demo", "--workers", "3")
-            _log(f"pilot seeded in {time.monotonic() - seeded:.0f} s")
-            _manage(env, "pilot_report")
-        except subprocess.CalledProcessError as exc:
-            _log(f"seed_demo failed ({exc.returncode}); the portal keeps running")
-    _manage(env, "demo_logins", "--url", f"http://127.0.0.1:{port}/")
+    seeder: list[subprocess.Popen] = []
 
     def stop(*_args: object) -> None:
         _log("stopping …")
-        for p in procs:
+        for p in [*seeder, *procs]:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
+        for p in [*seeder, *procs]:
             try:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -179,6 +166,30 @@ def cmd_demo(port: int, seed: bool) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    # The logins first: a newcomer can sign in while the pilot is being seeded.
+    _manage(env, "demo_logins", "--url", f"http://127.0.0.1:{port}/")
+    if seed:
+        # The pilot world: 317 schools, staff, 22,382 requests scored over HTTP from the
+        # simulator by the same service as the Celery task, in 3 local processes (measured the
+        # fastest on 2 cores; plain `seed_demo` enqueues Celery tasks instead). Idempotent: a
+        # second `make demo` continues, never duplicates.
+        seeded = time.monotonic()
+        _log("seeding the pilot (manage.py seed_demo --workers 3); the portal is usable meanwhile")
+        seeder.append(
+            subprocess.Popen(
+                [PY, "manage.py", "seed_demo", "--workers", "3"],
+                cwd=BASE_DIR,
+                env=env,
+                start_new_session=True,
+            )
+        )
+        code = seeder[0].wait()
+        if code == 0:
+            _log(f"pilot seeded in {time.monotonic() - seeded:.0f} s")
+            _manage(env, "pilot_report")
+        else:
+            _log(f"seed_demo failed ({code}); the portal keeps running")
+        _log(f"portal: http://127.0.0.1:{port}/ (logins above; Ctrl-C stops everything)")
     while True:
         for p in procs:
             if p.poll() is not None:
