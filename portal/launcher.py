@@ -124,6 +124,9 @@ def cmd_demo(port: int, seed: bool) -> int:
             "4",
             "--access-logfile",
             "-",
+            # The path without the query string: queries may carry an ИИН (search, card service).
+            "--access-logformat",
+            '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
             "--timeout",
             "60",
         ],
