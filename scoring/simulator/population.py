@@ -343,7 +343,7 @@ def _family(
     }
     applicant = members[0]
     surname = rng.choice(_SURNAMES_M)
-    fem = surname + "а" if not surname.endswith(("ко", "Ким")) else surname
+    fem = surname + "а" if surname.endswith(("ов", "ев", "ин")) else surname
     first = rng.choice(_FIRST_F if applicant["sex"] == "F" else _FIRST_M)
     guardian_name = f"{fem if applicant['sex'] == 'F' else surname} {first}"
     s_first = rng.choice(_FIRST_F if student["sex"] == "F" else _FIRST_M)
