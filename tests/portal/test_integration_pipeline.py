@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 
 from portal import services
 from portal.models import AidRequest, AidRequestScoring, Status
 from scoring.circuit import redis_client
 from scoring.simulator import faults as sim_faults
+from tests.dburl import current_database_url
 from tests.portal.test_requests_fixtures import student_iin, submit
 from tests.scoring.conftest import delete_keys
 
@@ -88,10 +88,9 @@ def pipeline(live_server, settings, world) -> Iterator[Worker]:
     from portal.celery import app
 
     app.conf.task_default_queue = queue
-    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": current_database_url(),
         "CELERY_QUEUE": queue,
         "KOMEK_TESTING": "1",
         "FAMILY_CARD_URL": card_url,
@@ -100,8 +99,6 @@ def pipeline(live_server, settings, world) -> Iterator[Worker]:
         "SCORING_TASK_MAX_RETRIES": "2",
         "FAMILY_CARD_SIM_ENABLED": "0",
     }
-    if db.get("PASSWORD"):
-        env["DATABASE_URL"] = env["DATABASE_URL"].replace("@", f":{db['PASSWORD']}@", 1)
     worker = Worker(env, queue)
     worker.start()
     try:

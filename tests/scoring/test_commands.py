@@ -9,16 +9,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from scoring.models import Assessment, RuleSet, RuleSetStatus
 from scoring.ruleset import DEFAULT_RULESET_PATH
+from tests.dburl import current_database_url
 from tests.scoring import cards as b
 
 pytestmark = pytest.mark.django_db
@@ -179,12 +178,7 @@ def test_it_fails_clearly_for_an_unknown_rules_version(tmp_path) -> None:
 
 def test_it_exits_with_status_1_from_the_shell(tmp_path) -> None:
     """A real process: `manage.py score_card` against the (committed) test database."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "KOMEK_TESTING": "1"}
+    env = {**os.environ, "DATABASE_URL": current_database_url(), "KOMEK_TESTING": "1"}
     good = write(tmp_path / "good.json", b.card())
     bad = write(tmp_path / "bad.json", "[]")
     manage = Path(settings.BASE_DIR) / "manage.py"

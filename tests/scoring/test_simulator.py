@@ -18,7 +18,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from schools.identifiers import iin_birth_date, iin_sex, is_valid_bin, is_valid_iin
 from scoring.card import CardError, card_sha256, parse_card
@@ -31,6 +30,7 @@ from scoring.simulator.generator import (
     region_for,
 )
 from scoring.simulator.models import SimulatedCard
+from tests.dburl import current_database_url
 from tests.scoring.conftest import AS_OF, make_iin
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -380,11 +380,9 @@ def test_it_serves_alone(transactional_db, sim_settings, tmp_path):
     doc = loaded_card("850307300124", "ALONE-1")
     _run_load(str(write_json(tmp_path / "alone.json", doc)))
     port = _free_port()
-    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": current_database_url(),
         "REDIS_URL": django_settings.REDIS_URL,
         "FAMILY_CARD_SIM_REDIS_PREFIX": django_settings.FAMILY_CARD_SIM_REDIS_PREFIX,
         "KOMEK_TESTING": "1",
