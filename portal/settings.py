@@ -162,7 +162,13 @@ FAMILY_CARD_ATTEMPTS = int(os.environ.get("FAMILY_CARD_ATTEMPTS", "3"))
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 SCORING_TASK_MAX_RETRIES = int(os.environ.get("SCORING_TASK_MAX_RETRIES", "5"))
+SCORING_RETRY_BACKOFF_BASE = float(os.environ.get("SCORING_RETRY_BACKOFF_BASE", "2"))
 SCORING_RETRY_BACKOFF_MAX = 120
+# Card client: backoff between attempts inside one task, and the shared circuit breaker.
+FAMILY_CARD_BACKOFF_BASE = float(os.environ.get("FAMILY_CARD_BACKOFF_BASE", "0.5"))
+FAMILY_CARD_BACKOFF_MAX = float(os.environ.get("FAMILY_CARD_BACKOFF_MAX", "4"))
+FAMILY_CARD_BREAKER_FAILURES = int(os.environ.get("FAMILY_CARD_BREAKER_FAILURES", "5"))
+FAMILY_CARD_BREAKER_COOLDOWN = float(os.environ.get("FAMILY_CARD_BREAKER_COOLDOWN", "30"))
 STUCK_REQUEST_THRESHOLD = timedelta(minutes=10)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE: dict = {

@@ -15,7 +15,7 @@ def retry_countdown(
 ) -> float:
     """Exponential backoff with jitter, bounded by SCORING_RETRY_BACKOFF_MAX (< visibility
     timeout). An open circuit breaker's retry_after is a floor."""
-    base = float(getattr(settings, "SCORING_RETRY_BACKOFF_BASE", 2.0))
+    base = float(settings.SCORING_RETRY_BACKOFF_BASE)
     ceiling = min(float(settings.SCORING_RETRY_BACKOFF_MAX), base * (2**retries))
     delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
     if circuit_open and retry_after:
