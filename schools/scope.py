@@ -64,6 +64,16 @@ class Scope:
     def contains_school(self, school_id: int) -> bool:
         return self.sees_all_schools or school_id in self.school_ids
 
+    def contains_region(self, region_id: int) -> bool:
+        """The whole region is inside the scope (national, or this region's analyst)."""
+        return self.sees_all_schools or (self.level == "region" and self.region_id == region_id)
+
+    def contains_district(self, district_id: int, region_id: int) -> bool:
+        """The whole district is inside the scope."""
+        return self.contains_region(region_id) or (
+            self.level == "district" and self.district_id == district_id
+        )
+
     def has_role(self, *roles: str) -> bool:
         return self.is_superuser or self.role in roles
 

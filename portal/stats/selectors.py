@@ -67,21 +67,14 @@ def stats_allowed(scope: Scope) -> bool:
 
 def _region_of(scope: Scope, code: str) -> Region:
     region = Region.objects.filter(code=code).first()
-    if region is None or not (
-        scope.sees_all_schools or (scope.level == "region" and scope.region_id == region.pk)
-    ):
+    if region is None or not scope.contains_region(region.pk):
         raise UnknownUnit(_("Регион «%(code)s» не найден.") % {"code": code})
     return region
 
 
 def _district_of(scope: Scope, code: str) -> District:
     district = District.objects.select_related("region").filter(code=code).first()
-    ok = district is not None and (
-        scope.sees_all_schools
-        or (scope.level == "region" and scope.region_id == district.region_id)
-        or (scope.level == "district" and scope.district_id == district.pk)
-    )
-    if not ok:
+    if district is None or not scope.contains_district(district.pk, district.region_id):
         raise UnknownUnit(_("Район «%(code)s» не найден.") % {"code": code})
     return district
 

@@ -41,3 +41,19 @@ def test_it_limits_family_data_to_school_staff_and_auditors(world):
     assert sees["pedagogue_a"] and sees["principal_a"] and sees["auditor"] and sees["superuser"]
     for p in ("district_analyst", "region_analyst", "ministry_analyst", "rules_admin", "norole"):
         assert not sees[p], p
+
+
+def test_it_answers_which_regions_and_districts_are_inside(world):
+    region = scope_for(world.user("region_analyst"))
+    district = scope_for(world.user("district_analyst"))
+    national = scope_for(world.user("ministry_analyst"))
+    school = scope_for(world.user("pedagogue_a"))
+    assert region.contains_region(world.kar.pk) and not region.contains_region(world.shy.pk)
+    assert region.contains_district(world.tem.pk, world.kar.pk)
+    assert not region.contains_district(world.alf.pk, world.shy.pk)
+    assert district.contains_district(world.kaz.pk, world.kar.pk)
+    assert not district.contains_district(world.tem.pk, world.kar.pk)
+    assert not district.contains_region(world.kar.pk)
+    assert national.contains_region(world.shy.pk)
+    assert not school.contains_region(world.kar.pk)
+    assert not school.contains_district(world.kaz.pk, world.kar.pk)
