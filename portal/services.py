@@ -373,6 +373,72 @@ def aid_requests_requeue_stuck(*, older_than: dt.timedelta, now: dt.datetime | N
     return len(stuck)
 
 
+def aid_request_rescore(
+    *, request_id: int, ruleset: Any, actor: Any = None, batch: str = ""
+) -> tuple[str, bool]:
+    """Re-score one open (``scored``) request with a published ``ruleset`` (a rescore batch).
+
+    Uses the FROZEN card of the latest assessment (no card-service call) and stores a new
+    assessment linked to it (``previous``) as a new scoring attempt; the status stays
+    ``scored``. Idempotent per (request, rule set): a request whose latest assessment already
+    uses ``ruleset`` is skipped. One short transaction with the request row locked.
+
+    Returns ``(outcome, category_changed)``; outcome is "rescored", "skipped" or "failed".
+    """
+    from scoring.card import CardError
+    from scoring.ruleset import MissingParameterError
+    from scoring.services import assessment_create
+
+    with transaction.atomic():
+        req = AidRequest.objects.unscoped().select_for_update().get(pk=request_id)
+        if req.status != Status.SCORED:
+            return "skipped", False
+        previous = latest_scoring(req)
+        if previous is None or previous.assessment.ruleset_id == ruleset.pk:
+            return "skipped", False
+        old = previous.assessment
+        attempt = req.attempt + 1
+        if AidRequestScoring.objects.filter(request=req, attempt=attempt).exists():
+            return "skipped", False
+        stats = StatsTracker(req.pk)
+        try:
+            with transaction.atomic():
+                assessment = assessment_create(card_doc=old.card, ruleset=ruleset, previous=old)
+        except (CardError, MissingParameterError) as exc:
+            _audit_request(
+                req,
+                "aid_request.rescore_failed",
+                actor=actor,
+                outcome=AuditEvent.Outcome.ERROR,
+                detail={
+                    "batch": batch,
+                    "ruleset_version": ruleset.version,
+                    "reason_code": type(exc).__name__,
+                },
+            )
+            return "failed", False
+        req.attempt = attempt
+        AidRequestScoring.objects.create(request=req, attempt=attempt, assessment=assessment)
+        _set_status(req, Status.SCORED, req.status_reason)
+        stats.done()
+        changed = assessment.category != old.category
+        _audit_request(
+            req,
+            "aid_request.rescore",
+            actor=actor,
+            detail={
+                "batch": batch,
+                "attempt": attempt,
+                "assessment": str(assessment.public_id),
+                "previous_assessment": str(old.public_id),
+                "ruleset_version": ruleset.version,
+                "previous_category": old.category,
+                "category": assessment.category,
+            },
+        )
+    return "rescored", changed
+
+
 # --------------------------------------------------------------------------- decisions
 
 

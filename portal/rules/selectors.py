@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import AidRequest
+from portal.models import AidRequest, RescoreBatch
 from schools.scope import Scope
 from scoring.models import (
     GoldenCase,
@@ -32,6 +32,8 @@ __all__ = [
     "golden_cases_for_scope",
     "impact_affected_requests",
     "impact_preview_for_scope",
+    "rescore_batch_for_scope",
+    "rescore_batches_for_scope",
     "ruleset_display_status",
     "ruleset_for_scope",
     "ruleset_history",
@@ -112,6 +114,19 @@ def impact_preview_for_scope(scope: Scope, *, public_id: Any) -> ImpactPreview:
     try:
         return ImpactPreview.objects.select_related("ruleset").get(public_id=public_id)
     except (ImpactPreview.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def rescore_batches_for_scope(scope: Scope, *, ruleset: RuleSet) -> QuerySet[RescoreBatch]:
+    _require(scope)
+    return ruleset.rescore_batches.select_related("started_by").order_by("-created_at", "-pk")
+
+
+def rescore_batch_for_scope(scope: Scope, *, public_id: Any) -> RescoreBatch:
+    _require(scope)
+    try:
+        return RescoreBatch.objects.select_related("ruleset").get(public_id=public_id)
+    except (RescoreBatch.DoesNotExist, ValueError):
         raise Http404 from None
 
 

@@ -18,8 +18,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.models import RESCORE_ACTIVE_STATUSES, AidRequest, RescoreBatch, RescoreBatchStatus
+from portal.models import Status as RequestStatus
 from portal.rules.diff import ruleset_diff
-from portal.services import audit_record
+from portal.services import aid_request_rescore, audit_record
 from schools.scope import Scope
 from scoring import services as scoring_services
 from scoring.card import canonical_json, parse_card
@@ -47,6 +49,8 @@ __all__ = [
     "ruleset_draft_save",
     "ruleset_publish_governed",
     "ruleset_publish_problems",
+    "rules_rescore_run",
+    "rules_rescore_start",
 ]
 
 log = logging.getLogger(__name__)
@@ -498,3 +502,132 @@ def ruleset_publish_governed(
     )
     ruleset.refresh_from_db()
     return published
+
+
+# --------------------------------------------------------------------------- re-scoring
+
+RESCORE_CHUNK = 200
+
+
+@transaction.atomic
+def rules_rescore_start(*, scope: Scope, ruleset: RuleSet, actor: Any = None) -> RescoreBatch:
+    """Queue the re-scoring of the open (``scored``) requests with a published rule set.
+
+    Raises ``ValidationError`` for a rule set that is not published and when a batch for it is
+    already queued or running.
+    """
+    _require_rules_admin(scope)
+    locked = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
+    if locked.status != RuleSetStatus.PUBLISHED:
+        raise ValidationError(
+            _("Пересчитать заявки можно только по опубликованному набору правил."),
+            code="not_published",
+        )
+    if RescoreBatch.objects.filter(ruleset=locked, status__in=RESCORE_ACTIVE_STATUSES).exists():
+        raise ValidationError(
+            _("Пересчёт открытых заявок по этой версии уже идёт; дождитесь его завершения."),
+            code="running",
+        )
+    batch = RescoreBatch(ruleset=locked, started_by_id=getattr(actor, "pk", None) or scope.user_id)
+    batch.full_clean(exclude=["started_by"])
+    try:
+        with transaction.atomic():
+            batch.save()
+    except IntegrityError:  # a concurrent start won the race (one active batch per rule set)
+        raise ValidationError(
+            _("Пересчёт открытых заявок по этой версии уже идёт; дождитесь его завершения."),
+            code="running",
+        ) from None
+    _audit(
+        scope,
+        actor,
+        "rules.rescore_start",
+        "rescore_batch",
+        batch.public_id,
+        version=locked.version,
+        sha256=locked.document_sha256,
+    )
+    from portal.rules import tasks
+
+    transaction.on_commit(lambda: tasks.rules_rescore_open_requests.delay(batch.pk))
+    return batch
+
+
+def rules_rescore_run(*, batch_id: int, chunk_size: int = RESCORE_CHUNK) -> RescoreBatch:
+    """Run a queued batch: each open request in its own short transaction, progress per chunk.
+
+    A finished batch is left alone; a running one (a redelivered task) is resumed: requests
+    already re-scored with the rule set are skipped.
+    """
+    with transaction.atomic():
+        batch = RescoreBatch.objects.select_for_update().select_related("ruleset").get(pk=batch_id)
+        if batch.is_finished:
+            return batch
+        batch.status = RescoreBatchStatus.RUNNING
+        batch.started_at = batch.started_at or timezone.now()
+        batch.save(update_fields=["status", "started_at"])
+    ruleset = batch.ruleset
+    actor = batch.started_by
+    done = rescored = changed = failed = 0
+    try:
+        ids = list(
+            AidRequest.objects.unscoped()
+            .filter(status=RequestStatus.SCORED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        RescoreBatch.objects.filter(pk=batch.pk).update(total=len(ids), done=0)
+        for start in range(0, len(ids), chunk_size):
+            for request_id in ids[start : start + chunk_size]:
+                outcome, category_changed = aid_request_rescore(
+                    request_id=request_id,
+                    ruleset=ruleset,
+                    actor=actor,
+                    batch=str(batch.public_id),
+                )
+                done += 1
+                rescored += outcome == "rescored"
+                changed += category_changed
+                failed += outcome == "failed"
+            RescoreBatch.objects.filter(pk=batch.pk).update(
+                done=done, rescored=rescored, changed=changed
+            )
+    except Exception as exc:  # a failed batch must say so, not hang in "running"
+        log.exception("rescore batch %s failed", batch.pk)
+        RescoreBatch.objects.filter(pk=batch.pk).update(
+            status=RescoreBatchStatus.FAILED,
+            done=done,
+            rescored=rescored,
+            changed=changed,
+            error=_("Пересчёт не удался: %(error)s") % {"error": type(exc).__name__},
+            finished_at=timezone.now(),
+        )
+        batch.refresh_from_db()
+        return batch
+    RescoreBatch.objects.filter(pk=batch.pk).update(
+        status=RescoreBatchStatus.DONE,
+        done=done,
+        rescored=rescored,
+        changed=changed,
+        error=(
+            _("Не удалось пересчитать заявок: %(count)s (нет параметров для года карты и т. п.).")
+            % {"count": failed}
+            if failed
+            else ""
+        ),
+        finished_at=timezone.now(),
+    )
+    _audit(
+        None,
+        actor,
+        "rules.rescore_done",
+        "rescore_batch",
+        batch.public_id,
+        version=ruleset.version,
+        total=done,
+        rescored=rescored,
+        changed=changed,
+        failed=failed,
+    )
+    batch.refresh_from_db()
+    return batch

@@ -15,3 +15,15 @@ def rules_impact_preview(preview_id: int) -> str:
     from portal.rules import services
 
     return services.impact_preview_run(preview_id=preview_id).status
+
+
+@shared_task(
+    name="portal.rules_rescore_open_requests",
+    acks_late=True,
+    soft_time_limit=3600,
+    time_limit=3700,
+)
+def rules_rescore_open_requests(batch_id: int) -> str:
+    from portal.rules import services
+
+    return services.rules_rescore_run(batch_id=batch_id).status

@@ -125,6 +125,7 @@ def ruleset_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     for p in previews:
         p.current = p.document_sha256 == ruleset.document_sha256
     is_draft = ruleset.status == RuleSetStatus.DRAFT
+    rescores = list(selectors.rescore_batches_for_scope(scope, ruleset=ruleset)[:5])
     gates = services.ruleset_publish_problems(ruleset) if is_draft else []
     today = timezone.localdate()
     return render(
@@ -139,6 +140,8 @@ def ruleset_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "golden_failed": sum(not r.passed for r in golden),
             "approvals": approvals,
             "previews": previews,
+            "can_rescore": ruleset.status == RuleSetStatus.PUBLISHED,
+            "rescores": rescores,
             "events": selectors.ruleset_history(scope, ruleset=ruleset)[:100],
             "gates": gates,
             "is_author": ruleset.created_by_id == request.user.pk,
@@ -344,6 +347,36 @@ def preview_affected(request: HttpRequest, public_id: Any) -> HttpResponse:
     return render(
         request, "rules/preview_affected.html", {"preview": preview, "requests": requests_}
     )
+
+
+# --------------------------------------------------------------------------- re-scoring
+
+
+@login_required
+@require_POST
+def rescore_start(request: HttpRequest, public_id: Any) -> HttpResponse:
+    ruleset = selectors.ruleset_for_scope(request.scope, public_id=public_id)
+    try:
+        services.rules_rescore_start(scope=request.scope, ruleset=ruleset, actor=request.user)
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Пересчёт открытых заявок по версии «%(version)s» запущен.")
+            % {"version": ruleset.version},
+        )
+    return redirect("rules:ruleset-detail", public_id=ruleset.public_id)
+
+
+@login_required
+@require_GET
+def rescore_progress(request: HttpRequest, public_id: Any) -> HttpResponse:
+    batch = selectors.rescore_batch_for_scope(request.scope, public_id=public_id)
+    response = render(request, "rules/partials/_rescore_progress.html", {"batch": batch})
+    if batch.is_finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 # --------------------------------------------------------------------------- golden cases

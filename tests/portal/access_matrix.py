@@ -157,6 +157,8 @@ OWN_ROUTES.update(
         "rules:ruleset-preview": POST_ONLY_PAGE,
         "rules:preview-detail": RULES_PAGE,
         "rules:preview-progress": RULES_PAGE,
+        "rules:ruleset-rescore": POST_ONLY_PAGE,
+        "rules:rescore-progress": RULES_PAGE,
         # Affected requests of a preview: family data, only the viewer's own schools.
         "rules:preview-affected": only(FAMILY_READERS),
     }
@@ -191,6 +193,18 @@ def rules_preview_kwargs(world) -> dict:  # noqa: ANN001
     return {"public_id": preview.public_id}
 
 
+def rules_rescore_kwargs(world) -> dict:  # noqa: ANN001
+    """A finished re-scoring batch of the published rule set (created once per world)."""
+    from portal.models import RescoreBatch
+    from scoring.models import RuleSet
+
+    ruleset = RuleSet.objects.get(version="KZ-2026.1")
+    batch = RescoreBatch.objects.filter(ruleset=ruleset).first() or RescoreBatch.objects.create(
+        ruleset=ruleset, status="done"
+    )
+    return {"public_id": batch.public_id}
+
+
 def rules_golden_kwargs(world) -> dict:  # noqa: ANN001
     import uuid
 
@@ -208,6 +222,8 @@ _RULES_OBJECT_ROUTES = {
     "rules:preview-progress": rules_preview_kwargs,
     "rules:preview-affected": rules_preview_kwargs,
     "rules:golden-toggle": rules_golden_kwargs,
+    "rules:ruleset-rescore": rules_draft_kwargs,
+    "rules:rescore-progress": rules_rescore_kwargs,
 }
 OBJECT_ROUTES |= set(_RULES_OBJECT_ROUTES)
 ROUTE_KWARGS.update(_RULES_OBJECT_ROUTES)
