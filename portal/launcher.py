@@ -28,7 +28,7 @@ _keep_alive: list[object] = []  # embedded servers live as long as this process
 
 
 def _log(msg: str) -> None:
-    print(f"[komek] {msg}", flush=True)
+    print(f"[komek] {msg}", file=sys.stderr, flush=True)
 
 
 def _embedded_postgres(dbname: str) -> str:
@@ -73,6 +73,41 @@ def service_env(dbname: str = "komek") -> dict[str, str]:
     env.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def _socket_alive(url: str) -> bool:
+    """True when a postgres/redis URL given by a unix socket points at a live socket."""
+    from urllib.parse import unquote, urlparse
+
+    if url.startswith("redis+socket://"):
+        return Path(url[len("redis+socket://") :]).exists()
+    host = unquote(urlparse(url).netloc.rpartition("@")[2])
+    if host.startswith("/"):
+        return any(Path(host).glob(".s.PGSQL.*"))
+    return True  # a TCP server: let the client report a refused connection
+
+
+def ensure_service_env() -> None:
+    """For `python manage.py …` run on its own: when DATABASE_URL / CELERY_BROKER_URL are not
+    set, use the running `make demo`'s services (var/demo.env), or start embedded ones for the
+    duration of the command. Settings themselves never start anything."""
+    if os.environ.get("DATABASE_URL") and os.environ.get("CELERY_BROKER_URL"):
+        return
+    demo_env = VAR / "demo.env"
+    if demo_env.exists():
+        values = dict(
+            line.split("=", 1) for line in demo_env.read_text().splitlines() if "=" in line
+        )
+        urls = [values.get("DATABASE_URL", ""), values.get("CELERY_BROKER_URL", "")]
+        if all(urls) and all(_socket_alive(u) for u in urls):
+            for key, value in values.items():
+                os.environ.setdefault(key, value)
+            return
+    env = service_env()
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL"):
+        os.environ.setdefault(key, env[key])
+    # Embedded services mean a developer's machine: development settings, as `make demo` uses.
+    os.environ.setdefault("DEBUG", "1")
 
 
 def _manage(env: dict[str, str], *args: str) -> None:

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         w(_("Портал «Көмек» запущен: %(url)s") % {"url": opts["url"]})
         w(_("Пароль всех демо-учётных записей: %(p)s") % {"p": DEMO_PASSWORD})
         w(_("Одноразовый код (TOTP): в другом терминале выполните"))
-        w("    set -a; . var/demo.env; set +a; .venv/bin/python manage.py demo_totp <login>")
+        w("    .venv/bin/python manage.py demo_totp <login>")
         w(_("или добавьте секрет в приложение-аутентификатор (Google Authenticator, Aegis…)."))
         w("-" * 78)
         login, role_, code_now, secret = _("логин"), _("роль"), _("код сейчас"), _("секрет TOTP")
