@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from portal.management.commands.seed_demo import parse_high_welfare
 from portal.stats.selectors import stats_national_totals
 from schools.models import School
+from schools.reference import PILOT_SCHOOLS  # the published 202 + 115
 from scoring.simulator.population import PILOT_HIGH_WELFARE, PILOT_REQUESTS
-
-PILOT_SCHOOLS = {"KAR": 202, "SHY": 115}
 
 
 def pilot_report(
