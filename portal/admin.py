@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from portal.models import AidRequest, AuditEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from scoring.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
@@ -30,4 +19,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class AidRequestAdmin(ReadOnlyAdmin):
     list_display = ("public_id", "school", "aid_kind", "academic_year", "status", "created_at")
     list_filter = ("status", "aid_kind", "ground")
-    exclude = ("student_iin", "student_full_name", "guardian_iin", "guardian_full_name")
+    # Family-level data is shown, with an audit event, in the portal's own pages only.
+    exclude = (
+        "student_iin",
+        "student_full_name",
+        "guardian_iin",
+        "guardian_full_name",
+        "guardian_phone",
+        "comment",
+        "consent_reference",
+    )

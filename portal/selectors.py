@@ -81,31 +81,36 @@ class AidRequestView:
     decision: Decision | None
     decisions: list[Decision]
     category_label: str
+    marker_labels: list[str]
     criteria: list[dict[str, Any]]
     history: list[Any]
 
 
-def _labels(rule_set: Any) -> dict[str, Any]:
-    doc = getattr(rule_set, "document", None) or {}
-    return doc.get("labels", {}) if isinstance(doc, dict) else {}
+def _compiled(assessment: Any) -> Any:
+    """The assessment's rule set, compiled (cached per process): it owns the labels."""
+    from scoring.selectors import compiled_ruleset
+
+    return compiled_ruleset(assessment.ruleset)
 
 
-def _pick(labels: dict[str, str] | None, lang: str, default: str) -> str:
-    if not labels:
-        return default
-    return labels.get(lang) or labels.get("ru") or default
+def _lang(lang: str | None) -> str:
+    code = (lang or get_language() or "ru")[:2]
+    return code if code in {"ru", "kk", "en"} else "ru"
 
 
 def category_label(assessment: Any, lang: str | None = None) -> str:
-    lang = (lang or get_language() or "ru")[:2]
-    labels = _labels(assessment.ruleset).get("categories", {})
-    return _pick(labels.get(str(assessment.category)), lang, str(assessment.category))
+    return _compiled(assessment).category_label(assessment.category, _lang(lang))
+
+
+def marker_labels(assessment: Any, lang: str | None = None) -> list[str]:
+    """The markers that fired, named in the user's language (the reason for category 6)."""
+    compiled = _compiled(assessment)
+    return [compiled.criterion_label(code, _lang(lang)) for code in assessment.markers or []]
 
 
 def criteria_rows(assessment: Any, lang: str | None = None) -> list[dict[str, Any]]:
     """Per criterion: label, value, and each comparison (effect, op, threshold, fired)."""
-    lang = (lang or get_language() or "ru")[:2]
-    labels = _labels(assessment.ruleset).get("criteria", {})
+    compiled, language = _compiled(assessment), _lang(lang)
     rows = []
     for entry in (assessment.trace or {}).get("criteria", []):
         value = entry.get("value")
@@ -114,7 +119,7 @@ def criteria_rows(assessment: Any, lang: str | None = None) -> list[dict[str, An
         rows.append(
             {
                 "code": entry["code"],
-                "label": _pick(labels.get(entry["code"]), lang, entry["code"]),
+                "label": compiled.criterion_label(entry["code"], language),
                 "value": value,
                 "checks": entry.get("checks", []),
                 "fired": any(c.get("fired") for c in entry.get("checks", [])),
@@ -140,6 +145,7 @@ def aid_request_view(*, scope: Any, aid_request: AidRequest) -> AidRequestView:
         decision=decisions[0] if decisions else None,
         decisions=decisions,
         category_label=category_label(assessment) if assessment else "",
+        marker_labels=marker_labels(assessment) if assessment else [],
         criteria=criteria_rows(assessment) if assessment else [],
         history=[s.assessment for s in scoring_rows[1:]],
     )
