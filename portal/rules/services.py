@@ -348,6 +348,10 @@ def impact_preview_start(
     return preview
 
 
+# The hard time limit of the task `portal.rules_impact_preview` (portal/rules/tasks.py).
+PREVIEW_TASK_TIME_LIMIT = dt.timedelta(seconds=1900)
+
+
 def impact_preview_run(*, preview_id: int, workers: int | None = None) -> ImpactPreview:
     """Run a queued preview (idempotent: a finished or running preview is left alone)."""
     from portal.rules.impact import impact_compute
@@ -356,7 +360,12 @@ def impact_preview_run(*, preview_id: int, workers: int | None = None) -> Impact
         preview = (
             ImpactPreview.objects.select_for_update().select_related("ruleset").get(pk=preview_id)
         )
-        if preview.status != ImpactPreviewStatus.PENDING:
+        # A run older than the task's hard time limit cannot be alive any more (worker killed,
+        # message redelivered): that one is taken over; any other started run is left alone.
+        dead_run = preview.status == ImpactPreviewStatus.RUNNING and (
+            timezone.now() - preview.created_at > PREVIEW_TASK_TIME_LIMIT
+        )
+        if preview.status != ImpactPreviewStatus.PENDING and not dead_run:
             return preview
         preview.status = ImpactPreviewStatus.RUNNING
         preview.save(update_fields=["status"])

@@ -9,7 +9,7 @@ from celery import shared_task
     name="portal.rules_impact_preview",
     acks_late=True,
     soft_time_limit=1800,
-    time_limit=1900,
+    time_limit=1900,  # = services.PREVIEW_TASK_TIME_LIMIT
 )
 def rules_impact_preview(preview_id: int) -> str:
     from portal.rules import services

@@ -331,3 +331,23 @@ def test_it_diffs_a_draft_against_its_source(draft, admins):
     assert paths["parameters.subsistence_minimum.2027"] == "added"
     assert paths["wealth_points[1].value"] == "changed"
     assert paths["version"] == "changed"
+
+
+def test_it_takes_over_a_preview_whose_run_died_and_leaves_a_live_one(draft, admins):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from portal.rules.services import PREVIEW_TASK_TIME_LIMIT, impact_preview_run
+
+    (a1, s1), _ = admins
+    preview = run_preview(draft, a1, s1)
+    assert preview.status == "done"
+    # A run still within the task's time limit is left alone (a second delivery skips it).
+    ImpactPreview.objects.filter(pk=preview.pk).update(status="running", result={})
+    assert impact_preview_run(preview_id=preview.pk).status == "running"
+    # Older than the hard limit: its worker is gone, the redelivered task finishes it.
+    ImpactPreview.objects.filter(pk=preview.pk).update(
+        created_at=timezone.now() - PREVIEW_TASK_TIME_LIMIT - dt.timedelta(seconds=1)
+    )
+    assert impact_preview_run(preview_id=preview.pk).status == "done"
