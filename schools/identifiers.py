@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from operator import mul
 
 __all__ = [
     "bin_error",
@@ -21,6 +22,7 @@ __all__ = [
     "has_valid_check_digit",
     "iin_birth_date",
     "iin_error",
+    "iin_matches_birth_date",
     "iin_sex",
     "is_twelve_digits",
     "is_valid_bin",
@@ -110,6 +112,31 @@ def iin_error(value: object) -> str | None:
 
 def is_valid_iin(value: object) -> bool:
     return iin_error(value) is None
+
+
+_SUM_OF_WEIGHTS_TIMES_48 = 48 * 66  # both weight rows sum to 66; ASCII "0" is 48
+
+
+def iin_matches_birth_date(value: object, birth: dt.date) -> bool:
+    """True exactly when ``iin_error(value) is None and iin_birth_date(value) == birth``.
+
+    The card parser's fast path: one pass, no date object built (``birth`` is a real date, so
+    an ИИН encoding it has a real date too).
+    """
+    if type(value) is not str or _TWELVE_DIGITS.fullmatch(value) is None:
+        return False
+    year = birth.year
+    if _CENTURY.get(value[6]) != year - year % 100:
+        return False
+    if int(value[:6]) != (year % 100) * 10000 + birth.month * 100 + birth.day:
+        return False
+    raw = value.encode("ascii")
+    c = (sum(map(mul, raw, _WEIGHTS_1)) - _SUM_OF_WEIGHTS_TIMES_48) % 11
+    if c == 10:
+        c = (sum(map(mul, raw, _WEIGHTS_2)) - _SUM_OF_WEIGHTS_TIMES_48) % 11
+        if c == 10:
+            return False
+    return c == raw[11] - 48
 
 
 def bin_error(value: object) -> str | None:

@@ -17,6 +17,7 @@ import json
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +26,6 @@ from typing import Any, Final
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from jsonschema import Draft202012Validator
 
 from scoring.card import (
     DocumentError,
@@ -37,6 +37,7 @@ from scoring.card import (
     load_json_document,
 )
 from scoring.criteria import CRITERIA, CRITERION_INDEX, CRITERION_KIND, INCOME_RATIO_INDEX
+from scoring.jsondoc import JSONDocumentError, schema_validator
 
 __all__ = [
     "DEFAULT_RULESET_PATH",
@@ -62,9 +63,7 @@ DEFAULT_RULESET_PATH: Final = _HERE / "data" / "KZ-2026.1.json"
 RULESET_SCHEMA: dict[str, Any] = json.loads(
     (_HERE / "schemas" / "rule-set.schema.json").read_text(encoding="utf-8")
 )
-_VALIDATOR = Draft202012Validator(
-    RULESET_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
-)
+_VALIDATOR = schema_validator(RULESET_SCHEMA)
 _DECIMAL_PATTERN: Final = RULESET_SCHEMA["$defs"]["decimal"]["pattern"]
 _PATTERN_REASONS = {
     _DECIMAL_PATTERN: _('Must be a non-negative decimal number written as a string, e.g. "0.55".'),
@@ -426,6 +425,17 @@ def _conditions(effect: str, rules: Iterable[Mapping[str, Any]]) -> tuple[Condit
     return tuple(out)
 
 
+def _integers(value: Any) -> Any:
+    """The validated document with every number as an ``int`` (the schema admits only integers)."""
+    if isinstance(value, dict):
+        return {k: _integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    if isinstance(value, (float, Decimal)) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
 def compile_ruleset(doc: Mapping[str, Any] | str | bytes) -> CompiledRuleSet:
     """Validate a ``rule-set/1`` document (mapping or JSON text) and compile it.
 
@@ -434,14 +444,14 @@ def compile_ruleset(doc: Mapping[str, Any] | str | bytes) -> CompiledRuleSet:
     if isinstance(doc, (str, bytes, bytearray)):
         try:
             doc = load_json_document(doc)
-        except ValueError as exc:
-            raise RuleSetError(
-                [Problem("", "json.invalid", format_lazy(_("Not valid JSON: {error}"), error=exc))]
-            ) from None
+        except JSONDocumentError as exc:
+            raise RuleSetError([Problem("", exc.code, exc.reason)]) from None
     problems = ruleset_problems(doc)
     if problems:
         raise RuleSetError(problems)
 
+    # Every number of a rule set is an integer (5.0 and 1E+3 included): hold them as int.
+    doc = _integers(doc)
     document = canonical_json(doc)
     p = doc["parameters"]
     parameters = Parameters(
