@@ -160,13 +160,13 @@ def format_path(parts: Iterable[str | int]) -> str:
 
     A key that is not a plain name (an unknown field of a hostile document: spaces, newlines,
     non-ASCII, lone surrogates, 100 KB long) is shown quoted and escaped, at most 40 characters:
-    ``members[0]["a\\nb"]``; a path is always printable ASCII-safe text.
+    ``members[0]["a\\nb"]``; a path is always printable UTF-8 text.
     """
     out = ""
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif _NAME.fullmatch(part):
+        elif len(part) <= _KEY_SHOWN and _NAME.fullmatch(part):
             out += f".{part}" if out else part
         else:
             shown = json.dumps(part[:_KEY_SHOWN])
