@@ -181,7 +181,7 @@ def _sort_key(parts: Sequence[str | int]) -> tuple[tuple[int, Any], ...]:
 
 
 _PATTERN_REASONS: dict[str, Any] = {
-    _IIN_PATTERN: _("Must be exactly 12 digits."),
+    _IIN_PATTERN: _("Должно состоять ровно из 12 цифр."),
 }
 
 
@@ -195,14 +195,14 @@ def _schema_error_problems(
     if kind == "required" and isinstance(error.instance, Mapping):
         for name in error.validator_value:
             if name not in error.instance:
-                found.append((parts + [name], "schema.required", _("This field is required.")))
+                found.append((parts + [name], "schema.required", _("Обязательное поле.")))
     elif kind == "additionalProperties" and isinstance(error.instance, Mapping):
         known = error.schema.get("properties", {})
         patterns = list(error.schema.get("patternProperties", {}))
         for name in error.instance:
             if name in known or any(ecma_search(p, name) for p in patterns):
                 continue
-            found.append((parts + [name], "schema.unknown_field", _("Unknown field.")))
+            found.append((parts + [name], "schema.unknown_field", _("Неизвестное поле.")))
             if len(found) > MAX_PROBLEMS:
                 break
     else:
@@ -221,39 +221,41 @@ def _schema_reason(kind: str, error: ValidationError, pattern_reasons: Mapping[s
     limit = error.validator_value
     if kind == "type":
         expected = limit if isinstance(limit, str) else " or ".join(limit)
-        return format_lazy(_("Wrong type: expected {expected}."), expected=expected)
+        return format_lazy(_("Неверный тип: ожидается {expected}."), expected=expected)
     if kind == "enum":
         allowed = ", ".join(json.dumps(v, ensure_ascii=False) for v in limit)
-        return format_lazy(_("Must be one of: {allowed}."), allowed=allowed)
+        return format_lazy(_("Допустимые значения: {allowed}."), allowed=allowed)
     if kind == "const":
-        return format_lazy(_("Must be {value}."), value=json.dumps(limit, ensure_ascii=False))
+        return format_lazy(
+            _("Должно быть равно {value}."), value=json.dumps(limit, ensure_ascii=False)
+        )
     if kind == "format":
         if limit == "date":
-            return _("Must be a real date written as YYYY-MM-DD.")
-        return format_lazy(_("Must be in {format} format."), format=limit)
+            return _("Должно быть существующей датой в формате ГГГГ-ММ-ДД.")
+        return format_lazy(_("Должно быть в формате {format}."), format=limit)
     if kind == "minimum":
-        return format_lazy(_("Must be at least {limit}."), limit=limit)
+        return format_lazy(_("Должно быть не меньше {limit}."), limit=limit)
     if kind == "exclusiveMinimum":
-        return format_lazy(_("Must be greater than {limit}."), limit=limit)
+        return format_lazy(_("Должно быть больше {limit}."), limit=limit)
     if kind == "maximum":
-        return format_lazy(_("Must be at most {limit}."), limit=limit)
+        return format_lazy(_("Должно быть не больше {limit}."), limit=limit)
     if kind == "exclusiveMaximum":
-        return format_lazy(_("Must be less than {limit}."), limit=limit)
+        return format_lazy(_("Должно быть меньше {limit}."), limit=limit)
     if kind == "minLength":
-        return format_lazy(_("Must be at least {limit} characters long."), limit=limit)
+        return format_lazy(_("Длина должна быть не меньше {limit} символов."), limit=limit)
     if kind == "maxLength":
-        return format_lazy(_("Must be at most {limit} characters long."), limit=limit)
+        return format_lazy(_("Длина должна быть не больше {limit} символов."), limit=limit)
     if kind == "minItems":
-        return format_lazy(_("Must have at least {limit} items."), limit=limit)
+        return format_lazy(_("Должно содержать не меньше {limit} элементов."), limit=limit)
     if kind == "maxItems":
-        return format_lazy(_("Must have at most {limit} items."), limit=limit)
+        return format_lazy(_("Должно содержать не больше {limit} элементов."), limit=limit)
     if kind == "minProperties":
-        return format_lazy(_("Must have at least {limit} entries."), limit=limit)
+        return format_lazy(_("Должно содержать не меньше {limit} записей."), limit=limit)
     if kind == "uniqueItems":
-        return _("Items must not repeat.")
+        return _("Элементы не должны повторяться.")
     if kind == "pattern":
-        return pattern_reasons.get(limit, _("Does not have the required form."))
-    return format_lazy(_("Invalid value ({rule})."), rule=kind)
+        return pattern_reasons.get(limit, _("Не соответствует требуемому формату."))
+    return format_lazy(_("Недопустимое значение ({rule})."), rule=kind)
 
 
 def card_sha256(doc: Mapping[str, Any] | str | bytes) -> str:
@@ -452,13 +454,13 @@ class ParsedCard:
 # --------------------------------------------------------------------------- semantic checks
 
 _IIN_REASONS = {
-    "format": _("An ИИН is exactly 12 digits."),
-    "date": _("The ИИН does not encode a real birth date."),
-    "checksum": _("The ИИН check digit is wrong."),
+    "format": _("ИИН состоит ровно из 12 цифр."),
+    "date": _("В ИИН закодирована несуществующая дата рождения."),
+    "checksum": _("Неверная контрольная цифра ИИН."),
 }
 _BIN_REASONS = {
-    "format": _("A БИН is exactly 12 digits."),
-    "checksum": _("The БИН check digit is wrong."),
+    "format": _("БИН состоит ровно из 12 цифр."),
+    "checksum": _("Неверная контрольная цифра БИН."),
 }
 _DATE_TEXT: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: Semantic checks look at no more list entries than this (the schema caps lists at 30–50).
@@ -546,7 +548,7 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                     add(
                         ["members", i, "birth_date"],
                         "birth_date.iin_mismatch",
-                        _("The birth date does not agree with the date in the ИИН."),
+                        _("Дата рождения не совпадает с датой в ИИН."),
                     )
                 first = first_seen.setdefault(iin, i)
                 if first != i:
@@ -562,7 +564,7 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
             add(
                 ["members", i, "birth_date"],
                 "birth_date.after_as_of",
-                _("The birth date is after the card's as_of date."),
+                _("Дата рождения позже даты карты (as_of)."),
             )
     business = doc.get("business")
     for j, entity in _items(business, "legal_entities"):
@@ -577,9 +579,9 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
         if isinstance(value, float):
             # NaN and Infinity pass "number" and the minimum checks of JSON Schema.
             if not math.isfinite(value):
-                add(parts, "number.not_finite", _("Must be a finite number."))
+                add(parts, "number.not_finite", _("Должно быть конечным числом."))
         elif isinstance(value, Decimal) and not value.is_finite():
-            add(parts, "number.not_finite", _("Must be a finite number."))
+            add(parts, "number.not_finite", _("Должно быть конечным числом."))
         elif isinstance(value, (int, Decimal)) and not number_in_range(value):
             add(
                 parts,
