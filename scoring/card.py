@@ -53,6 +53,7 @@ from scoring.jsondoc import (
     ecma_search,
     load_json_document,
     number_in_range,
+    quick_load_unchecked_keys,
     schema_validator,
 )
 
@@ -792,8 +793,25 @@ def _finish(doc: Mapping[str, Any], card: Card, sha: str) -> ParsedCard:
     return ParsedCard(card, doc, sha)
 
 
-def _fast_parse(doc: Any) -> ParsedCard | None:
-    """The card, or None at the first doubt (then the explaining path decides)."""
+def _keys(card: Card) -> int:
+    """How many keys a valid card document has (every field is required, no other allowed)."""
+    return (
+        26
+        + 15 * len(card.members)
+        + 2 * len(card.property.housing)
+        + 2 * len(card.property.vehicles)
+        + 3 * len(card.business.legal_entities)
+    )
+
+
+def _fast_parse(doc: Any, text: str | None = None) -> ParsedCard | None:
+    """The card, or None at the first doubt (then the explaining path decides).
+
+    ``text``: the JSON text ``doc`` was decoded from *without* the duplicate-key check. In a
+    valid card the only free-text strings are ``family_id`` and ``region``; when neither holds
+    a ``:``, every ``:`` of the text separates a key from its value, so the text has as many
+    ``:`` as the document has keys exactly when no key was repeated.
+    """
     try:
         if not _FAST_VALIDATOR.is_valid(doc):
             return None
@@ -801,6 +819,10 @@ def _fast_parse(doc: Any) -> ParsedCard | None:
         return None
     try:
         card, floats = _build(doc, check=True)
+        if text is not None and (
+            ":" in card.family_id or ":" in card.region or text.count(":") != _keys(card)
+        ):
+            return None
         sha = hashlib.sha256(canonical_json(doc, floats=floats)).hexdigest()
     except _BUILD_ERRORS:
         return None
@@ -828,6 +850,12 @@ def parse_card_document(doc: Mapping[str, Any] | str | bytes) -> ParsedCard:
     """Validate a ``family-card/1`` document (mapping or JSON text) once: the
     :class:`ParsedCard` (card, decoded document, SHA-256). Raises :class:`CardError` with every
     problem found (at most :data:`MAX_PROBLEMS`)."""
+    if isinstance(doc, (str, bytes, bytearray)):
+        quick = quick_load_unchecked_keys(doc)
+        if quick is not None:
+            parsed = _fast_parse(*quick)
+            if parsed is not None:
+                return parsed
     doc = _decode(doc)
     parsed = _fast_parse(doc)
     return parsed if parsed is not None else parse_card_explained(doc)

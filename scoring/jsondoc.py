@@ -49,6 +49,7 @@ __all__ = [
     "load_json_document",
     "number_in_range",
     "number_text",
+    "quick_load_unchecked_keys",
     "read_document_bytes",
     "schema_validator",
     "storage_json",
@@ -241,6 +242,43 @@ def load_json_document(
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(doc):
         raise _lone_surrogate()
     return doc
+
+
+_QUICK_DECODER: Final = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def quick_load_unchecked_keys(text: str | bytes | bytearray) -> tuple[Any, str] | None:
+    """The document and its text, decoded like :func:`load_json_document` but **without the
+    duplicate-key check** (the slowest part of decoding), or None at any doubt (too large, too
+    deep, not clean UTF-8, surrogates, invalid JSON): then use :func:`load_json_document`.
+
+    Only for a caller that proves the absence of duplicate keys another way, as the card
+    parser does for a valid card (the number of ``:`` in the text equals the number of keys).
+    """
+    if isinstance(text, (bytes, bytearray)):
+        if len(text) > MAX_DOCUMENT_BYTES:
+            return None
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    elif not isinstance(text, str) or len(text) * 4 > MAX_DOCUMENT_BYTES:
+        return None
+    else:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    if (
+        text.startswith("\ufeff")
+        or text.count("[") + text.count("{") > MAX_DEPTH
+        or _SURROGATE_ESCAPE.search(text)
+    ):
+        return None
+    try:
+        return _QUICK_DECODER.decode(text), text
+    except (ValueError, RecursionError):
+        return None
 
 
 def _lone_surrogate() -> JSONDocumentError:

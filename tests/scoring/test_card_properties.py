@@ -198,6 +198,37 @@ def test_the_fast_path_accepts_exactly_what_the_explaining_path_accepts(doc) -> 
 
 
 @PROPERTY
+@given(mutated_cards(), st.data())
+def test_text_with_a_repeated_key_is_refused_and_other_text_parses_as_its_document(
+    doc, data
+) -> None:
+    text = json.dumps(doc, default=str)
+    colons = [i for i, ch in enumerate(text) if ch == ":"]
+    if data.draw(st.booleans(), label="repeat a key") and colons:
+        # repeat one "key": value pair right after itself
+        at = data.draw(st.sampled_from(colons), label="colon")
+        start = text.rfind('"', 0, text.rfind('"', 0, at))
+        try:
+            decoded, end = json.JSONDecoder().raw_decode(text, at + 1 + (text[at + 1] == " "))
+        except ValueError:
+            return
+        pair = text[start:end]
+        text = text[:end] + ", " + pair + text[end:]
+        if text.count(pair) < 2 or not pair.startswith('"'):
+            return
+        with pytest.raises(CardError):
+            parse_card(text)
+        return
+    try:
+        expected = parse_card_explained(json.loads(text, parse_float=Decimal))
+    except CardError:
+        with pytest.raises(CardError):
+            parse_card(text)
+        return
+    assert parse_card(text) == expected.card
+
+
+@PROPERTY
 @given(st.one_of(_JSON, mutated_cards()))
 def test_no_document_escapes_as_anything_but_a_card_error(doc) -> None:
     for given_doc in (doc, _dumps_or_none(doc)):

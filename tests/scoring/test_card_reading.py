@@ -203,6 +203,21 @@ def test_it_refuses_the_same_person_listed_twice_naming_the_second() -> None:
     assert "members[3]" in str(info.value)
 
 
+def test_it_refuses_a_repeated_key_anywhere_in_the_text() -> None:
+    doc = b.card(members=[b.adult(), b.child()])
+    text = json.dumps(doc)
+    inner = text.replace('"sex": "M"', '"sex": "M", "sex": "M"', 1)  # same value, in a member
+    assert inner != text and _problems(inner) == [("", "json.invalid")]
+    # a ':' in the free text cannot hide a repeated key (an escaped one neither)
+    for family_id in ("F:1", "F\\u003a1"):
+        tricky = text.replace('"F-test"', f'"{family_id}"').replace(
+            '"region": "KAR"', '"region": "KAR", "region": "KAR"'
+        )
+        assert _problems(tricky) == [("", "json.invalid")]
+    assert parse_card(text.replace('"F-test"', '"F:1"')).family_id == "F:1"
+    assert parse_card(text.replace('"F-test"', '"F\\u003a1"')).family_id == "F:1"
+
+
 # --------------------------------------------------------------------------- hostile documents
 
 
