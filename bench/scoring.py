@@ -270,7 +270,10 @@ def main(argv: list[str] | None = None) -> None:
     parsed = [parse_card_document(text) for text in texts]
     cards: list[Card] = [p.card for p in parsed]
     results = [assess(p.card, ruleset, card_sha256=p.sha256) for p in parsed]
-    assert all(p.sha256 == parse_card_explained(t).sha256 for p, t in zip(parsed, texts[:200]))
+    assert all(
+        p.sha256 == parse_card_explained(t).sha256
+        for p, t in zip(parsed[:200], texts[:200], strict=True)
+    )
 
     def engine() -> None:
         for card in cards:

@@ -383,7 +383,8 @@ class Card:
         return self._sha256  # type: ignore[return-value]
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``family-card/1`` document of this card (JSON-serialisable)."""
+        """The ``family-card/1`` document of this card (areas as ``Decimal``: write it with
+        :func:`scoring.jsondoc.canonical_json`)."""
         return {
             "schema": self.SCHEMA,
             "family_id": self.family_id,
