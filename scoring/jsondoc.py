@@ -10,7 +10,9 @@
   spaces, UTF-8. A non-integer number is written as Python writes the shortest float with the
   same digits (``54.1``, ``1000.0``, ``1e-05``, ``1e+30``) — so every document whose numbers a
   float could hold hashes byte for byte as before, while numbers a float cannot hold
-  (``1e-400``, ``0.30000000000000000001``) keep all their digits.
+  (``1e-400``, ``0.30000000000000000001``) keep all their digits. A zero is ``0.0`` (no
+  negative zero: PostgreSQL's ``numeric`` has none). Documents without binary floats are
+  written by ``orjson``, the others by ``json.dumps``; both give the same bytes.
 * :class:`ExactJSONEncoder` / :class:`ExactJSONDecoder` store such documents in a
   ``JSONField`` without losing a digit (PostgreSQL ``jsonb`` keeps numbers as ``numeric``).
 * :func:`schema_validator` builds the explaining JSON Schema validator with JSON Schema's own
@@ -69,9 +71,10 @@ _INT_LIMIT: Final = 10 ** (MAX_EXPONENT + 1)
 
 
 class JSONDocumentError(json.JSONDecodeError):
-    """A JSON document was refused. ``code`` is stable (``json.invalid``, ``json.too_large``,
-    ``json.too_deep``, ``json.duplicate_key``, ``json.constant``, ``json.number``); ``reason``
-    is a lazily translated sentence; ``str()`` is the sentence in the active language."""
+    """A JSON document was refused. ``code`` is stable: ``json.too_large``, ``json.too_deep``,
+    or ``json.invalid`` (syntax, NaN/Infinity, a repeated key, an encoding that is not UTF-8,
+    a lone surrogate, an integer of more than 4300 digits); ``reason`` is a lazily translated
+    sentence saying which; ``str()`` is that sentence in the language active when raised."""
 
     def __init__(self, code: str, reason: Any, doc: str = "", pos: int = 0) -> None:
         text = _safe_str(reason)
