@@ -1,14 +1,23 @@
-"""Throughput of the scoring engine on one core.
+"""Throughput of card reading and the scoring engine on one core.
 
-    .venv/bin/python bench/scoring.py [--cards 10000] [--seed 2026] [--repeat 5]
+    .venv/bin/python bench/scoring.py [--cards 10000] [--seed 2026] [--repeat 5] [--profile]
     DATABASE_URL=… CELERY_BROKER_URL=… .venv/bin/python bench/scoring.py   # + the score_card path
       (a migrated database: the command reads the rule set in force from it)
 
-Generates synthetic, valid family-card/1 documents deterministically (fixed seed), then prints
-cards per second for
+Generates synthetic, valid family-card/1 documents deterministically (fixed seed), writes each
+as JSON text, then prints cards per second, old and new side by side in one run, for
 
-* ``assess`` alone on already parsed cards (the pure engine, target ≥ 20 000 cards/s),
-* ``parse_card`` + ``assess`` (JSON Schema validation, ИИН/БИН checks, hashing, scoring),
+* ``assess`` alone on already parsed cards (the pure engine, target ≥ 20 000 cards/s);
+* parse + validate + assess from JSON text — the **old path** (the explaining validator:
+  JSON Schema ``iter_errors`` with the format checker, then the semantic checks, the card and
+  the hash; what every card took before, and what a failing card still takes) and the **new
+  path** (:func:`scoring.card.parse_card_document`: a compiled validator, jsonschema-rs,
+  answers "valid?", the card is built while making the semantic checks, orjson writes the
+  canonical JSON; target ≥ 10 000 cards/s);
+* the same from already decoded documents (mappings holding binary floats, as older callers
+  pass them);
+* a per-phase breakdown of both paths in µs per card, and with ``--profile`` the top functions
+  of a cProfile run of each;
 * ``Assessment.to_dict`` (building the JSON trace), for reference.
 
 Needs no Django settings, database or network; prints no personal data, only counts and rates.
@@ -19,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import json
 import os
 import random
 import sys
@@ -31,9 +41,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
+import django  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+if not settings.configured:  # lazy translations of problems need settings, not a database
+    settings.configure(USE_I18N=False)
+    django.setup()
+
 from schools.identifiers import make_identifier  # noqa: E402
-from scoring.card import Card, parse_card  # noqa: E402
+from scoring import card as card_module  # noqa: E402
+from scoring.card import Card, parse_card_document, parse_card_explained  # noqa: E402
 from scoring.engine import assess  # noqa: E402
+from scoring.jsondoc import (  # noqa: E402
+    canonical_json,
+    load_json_document,
+    quick_load_unchecked_keys,
+)
 from scoring.ruleset import load_default_ruleset  # noqa: E402
 
 RELATIONS = ["spouse", "child", "parent", "sibling", "grandchild", "grandparent", "other"]
@@ -169,11 +192,78 @@ def _best_rate(count: int, repeat: int, run: Callable[[], object]) -> float:
     return count / best
 
 
+def _row(label: str, rate: float, note: str = "") -> None:
+    print(f"{label:<44}{rate:>10,.0f} cards/s{note}")
+
+
+def _phases(texts: list[str], ruleset) -> None:  # noqa: ANN001
+    """µs per card of each step of both paths (best of three over all cards)."""
+    import hashlib
+
+    docs = [load_json_document(t) for t in texts]
+    floats_docs = [json.loads(t) for t in texts]
+    cards = [parse_card_document(t).card for t in texts]
+    validator = card_module._VALIDATOR
+    fast = card_module._FAST_VALIDATOR
+
+    def per_card(run: Callable[[], object]) -> float:
+        return 1e6 / _best_rate(len(texts), 3, run)
+
+    new = {
+        "decode (exact numbers, bounded; keys counted)": lambda: [
+            (quick_load_unchecked_keys(t), t.count(":")) for t in texts
+        ],
+        "compiled validator (jsonschema-rs)": lambda: [fast.is_valid(d) for d in docs],
+        "build the card + semantic checks": lambda: [card_module._build(d, True) for d in docs],
+        "canonical JSON (orjson) + SHA-256": lambda: [
+            hashlib.sha256(canonical_json(d, floats=False)).hexdigest() for d in docs
+        ],
+        "assess": lambda: [assess(c, ruleset, card_sha256="-") for c in cards],
+    }
+    old = {
+        "decode (duplicate keys by a hook)": lambda: [load_json_document(t) for t in texts],
+        "JSON Schema iter_errors + format checker": lambda: [
+            list(validator.iter_errors(d)) for d in docs
+        ],
+        "semantic checks": lambda: [card_module._semantic_problems(d) for d in docs],
+        "build the card": lambda: [card_module._build(d, False) for d in docs],
+        "canonical JSON (json.dumps) + SHA-256": lambda: [
+            hashlib.sha256(canonical_json(d)).hexdigest() for d in floats_docs
+        ],
+        "assess": lambda: [assess(c, ruleset, card_sha256="-") for c in cards],
+    }
+    for title, steps in (("new path", new), ("old path", old)):
+        print(f"  {title}, µs per card:")
+        total = 0.0
+        for label, run in steps.items():
+            us = per_card(run)
+            total += us
+            print(f"    {label:<48}{us:>8.1f}")
+        print(f"    {'sum':<48}{total:>8.1f}")
+
+
+def _profile(label: str, run: Callable[[], object]) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
+    print(f"  cProfile, {label} (top 12 by own time):")
+    for line in lines[start : start + 13]:
+        print("    " + line.replace(str(ROOT) + "/", "")[:150])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="also print cProfile tops")
     args = parser.parse_args(argv)
 
     if hasattr(os, "sched_setaffinity"):
@@ -181,39 +271,81 @@ def main(argv: list[str] | None = None) -> None:
 
     rng = random.Random(args.seed)
     docs = [make_card(rng, i) for i in range(args.cards)]
+    texts = [json.dumps(doc, ensure_ascii=False) for doc in docs]
     ruleset = load_default_ruleset()
-    cards: list[Card] = [parse_card(doc) for doc in docs]
-    results = [assess(card, ruleset) for card in cards]
+    parsed = [parse_card_document(text) for text in texts]
+    cards: list[Card] = [p.card for p in parsed]
+    results = [assess(p.card, ruleset, card_sha256=p.sha256) for p in parsed]
+    assert all(
+        p.sha256 == parse_card_explained(t).sha256
+        for p, t in zip(parsed[:200], texts[:200], strict=True)
+    )
 
     def engine() -> None:
         for card in cards:
             assess(card, ruleset)
 
-    def full() -> None:
+    def new_text() -> None:
+        for text in texts:
+            p = parse_card_document(text)
+            assess(p.card, ruleset, card_sha256=p.sha256)
+
+    def old_text() -> None:
+        for text in texts:
+            p = parse_card_explained(text)
+            assess(p.card, ruleset, card_sha256=p.sha256)
+
+    def new_docs() -> None:
         for doc in docs:
-            assess(parse_card(doc), ruleset)
+            p = parse_card_document(doc)
+            assess(p.card, ruleset, card_sha256=p.sha256)
+
+    def old_docs() -> None:
+        for doc in docs:
+            p = parse_card_explained(doc)
+            assess(p.card, ruleset, card_sha256=p.sha256)
 
     def trace() -> None:
         for a in results:
             a.to_dict()
 
+    half = max(1, args.repeat // 2)
     engine_rate = _best_rate(len(cards), args.repeat, engine)
-    full_rate = _best_rate(len(docs), max(1, args.repeat // 2), full)
-    trace_rate = _best_rate(len(results), max(1, args.repeat // 2), trace)
+    new_rate = _best_rate(len(texts), args.repeat, new_text)
+    old_rate = _best_rate(len(texts), half, old_text)
+    new_docs_rate = _best_rate(len(docs), half, new_docs)
+    old_docs_rate = _best_rate(len(docs), half, old_docs)
+    trace_rate = _best_rate(len(results), half, trace)
 
     mix = Counter(a.category for a in results)
     print(f"cards: {len(docs)} (seed {args.seed}), rule set {ruleset.version}, one core")
     print("categories: " + ", ".join(f"{c}: {mix[c]}" for c in range(1, 7)))
-    print(f"assess() only (parsed cards):   {engine_rate:>10,.0f} cards/s   (target 20,000)")
-    print(f"parse + validate + assess:      {full_rate:>10,.0f} cards/s")
-    print(f"Assessment.to_dict() (trace):   {trace_rate:>10,.0f} cards/s")
+    _row("assess() only (parsed cards)", engine_rate, "   (target 20,000)")
+    print("parse + validate + assess, from JSON text:")
+    _row("  old path (explaining validator)", old_rate)
+    _row("  new path (compiled validator)", new_rate,
+         f"   (target 10,000; {new_rate / old_rate:.1f}× the old path)")  # fmt: skip
+    print("parse + validate + assess, from decoded documents (floats):")
+    _row("  old path (explaining validator)", old_docs_rate)
+    _row("  new path (compiled validator)", new_docs_rate,
+         f"   ({new_docs_rate / old_docs_rate:.1f}× the old path)")  # fmt: skip
+    _row("Assessment.to_dict() (trace)", trace_rate)
     if engine_rate < 20_000:
         print("note: assess() is below the 20,000 cards/s target on this machine")
+    if new_rate < 10_000:
+        print("note: the new path is below the 10,000 cards/s target on this machine")
+    print("breakdown (from JSON text):")
+    _phases(texts[: min(len(texts), 3000)], ruleset)
+    if args.profile:
+        _profile("new path", new_text)
+        sample = texts[: min(len(texts), 2000)]
+        _profile(
+            f"old path ({len(sample)} cards)",
+            lambda: [parse_card_explained(t) for t in sample],
+        )
     if os.environ.get("DATABASE_URL") and os.environ.get("CELERY_BROKER_URL"):
         rate = _score_card_rate(docs)
-        print(
-            f"manage.py score_card --json:    {rate:>10,.0f} cards/s   (whole command, one process)"
-        )
+        _row("manage.py score_card --json", rate, "   (whole command, one process)")
     else:
         print("score_card path: set DATABASE_URL and CELERY_BROKER_URL to measure it too")
 
@@ -221,7 +353,6 @@ def main(argv: list[str] | None = None) -> None:
 def _score_card_rate(docs: list[dict]) -> float:
     """The command-line path: `manage.py score_card --json` over one file per card, timed
     as a whole process (start-up, reading the rule set, parsing, scoring, printing)."""
-    import json
     import subprocess
     import tempfile
 

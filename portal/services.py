@@ -324,7 +324,7 @@ def aid_request_score(
         try:
             with transaction.atomic():
                 assessment = assessment_create(
-                    card_doc=fetched.raw,
+                    card=fetched.parsed,
                     previous=previous.assessment if previous else None,
                     on=on,
                 )

@@ -5,7 +5,7 @@ The code holds the *meaning* of each criterion; every number comes from the rule
 age, the new-vehicle age, the counted vehicle kinds, the sufficient education levels).
 
 Arithmetic is exact: integers and :class:`fractions.Fraction`, never binary floats. Floor areas
-(JSON numbers) become fractions through their decimal text: ``Fraction(str(x))``.
+are the exact numbers of the card (``int`` or ``Decimal``, see :mod:`scoring.jsondoc`).
 
 Value types: ``int``, ``bool`` and ``ratio`` (a ``Fraction``; ``debt_burden`` may also be
 :data:`UNBOUNDED` when the effective income is 0 and there are credit payments).
@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from types import MappingProxyType
@@ -154,9 +155,12 @@ def age_at(birth: dt.date, on: dt.date) -> int:
 
 
 @lru_cache(maxsize=4096)
-def _area(value: int | float) -> Fraction:
-    # The decimal the number was written as (54.1 → 541/10), not its binary float value.
-    return Fraction(str(value))
+def _area(value: int | Decimal | float) -> Fraction:
+    """The area exactly: ``int`` and ``Decimal`` as they are (the card keeps the number as
+    written); a float (a document decoded elsewhere) by its shortest decimal, 54.1 → 541/10."""
+    if isinstance(value, float):
+        return Fraction(repr(value))
+    return Fraction(value)
 
 
 def compute_criteria(card: Card, ruleset: CompiledRuleSet) -> tuple[Value, ...]:

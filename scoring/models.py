@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from scoring.card import canonical_json
+from scoring.jsondoc import ExactJSONDecoder, ExactJSONEncoder
 from scoring.ruleset import ruleset_problems
 
 
@@ -226,7 +227,9 @@ class Assessment(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    card = models.JSONField(_("карта семьи (family-card/1)"))
+    card = models.JSONField(
+        _("карта семьи (family-card/1)"), encoder=ExactJSONEncoder, decoder=ExactJSONDecoder
+    )
     card_sha256 = models.CharField(_("SHA-256 карты"), max_length=64)
     ruleset = models.ForeignKey(
         RuleSet,
@@ -313,7 +316,9 @@ class GoldenCase(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("название"), max_length=200)
-    card = models.JSONField(_("карта семьи (family-card/1)"))
+    card = models.JSONField(
+        _("карта семьи (family-card/1)"), encoder=ExactJSONEncoder, decoder=ExactJSONDecoder
+    )
     card_sha256 = models.CharField(_("SHA-256 карты"), max_length=64, editable=False)
     expected_category = models.PositiveSmallIntegerField(_("ожидаемая категория"))
     expected_high_welfare = models.BooleanField(

@@ -17,6 +17,7 @@ import json
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +26,6 @@ from typing import Any, Final
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from jsonschema import Draft202012Validator
 
 from scoring.card import (
     DocumentError,
@@ -37,6 +37,7 @@ from scoring.card import (
     load_json_document,
 )
 from scoring.criteria import CRITERIA, CRITERION_INDEX, CRITERION_KIND, INCOME_RATIO_INDEX
+from scoring.jsondoc import JSONDocumentError, schema_validator
 
 __all__ = [
     "DEFAULT_RULESET_PATH",
@@ -62,15 +63,15 @@ DEFAULT_RULESET_PATH: Final = _HERE / "data" / "KZ-2026.1.json"
 RULESET_SCHEMA: dict[str, Any] = json.loads(
     (_HERE / "schemas" / "rule-set.schema.json").read_text(encoding="utf-8")
 )
-_VALIDATOR = Draft202012Validator(
-    RULESET_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
-)
+_VALIDATOR = schema_validator(RULESET_SCHEMA)
 _DECIMAL_PATTERN: Final = RULESET_SCHEMA["$defs"]["decimal"]["pattern"]
 _PATTERN_REASONS = {
-    _DECIMAL_PATTERN: _('Must be a non-negative decimal number written as a string, e.g. "0.55".'),
-    RULESET_SCHEMA["$defs"]["text"]["pattern"]: _("Must not be blank."),
+    _DECIMAL_PATTERN: _(
+        'Должно быть неотрицательным десятичным числом, записанным строкой, например "0.55".'
+    ),
+    RULESET_SCHEMA["$defs"]["text"]["pattern"]: _("Не может быть пустым."),
     RULESET_SCHEMA["properties"]["version"]["pattern"]: _(
-        "Use letters, digits, dots, dashes and underscores only."
+        "Допустимы только буквы, цифры, точки, дефисы и подчёркивания."
     ),
 }
 
@@ -113,11 +114,11 @@ class MissingParameterError(RuleSetError):
         self.parameter = parameter
         self.year = year
         names = {
-            "subsistence_minimum": _("subsistence minimum (ПМ)"),
-            "minimum_wage": _("minimum wage (МЗП)"),
+            "subsistence_minimum": _("прожиточный минимум (ПМ)"),
+            "minimum_wage": _("минимальная заработная плата (МЗП)"),
         }
         reason = format_lazy(
-            _("The rule set has no {parameter} for {year}; the card cannot be assessed."),
+            _("В наборе правил нет значения «{parameter}» на {year} год; карту нельзя оценить."),
             parameter=names.get(parameter, parameter),
             year=year,
         )
@@ -286,7 +287,7 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
         add(
             ["parameters", "informal_work_age", "max"],
             "parameters.age_range",
-            _("Must not be below the minimum age."),
+            _("Не может быть меньше минимального возраста."),
         )
 
     hw = doc["high_welfare"]
@@ -294,7 +295,7 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
         add(
             ["high_welfare", "min_count"],
             "high_welfare.min_count",
-            _("Must not exceed the number of markers."),
+            _("Не может превышать число маркеров."),
         )
 
     bands = doc["bands"]
@@ -306,7 +307,9 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                 ["bands", i, "category"],
                 "bands.order",
                 format_lazy(
-                    _("Bands must list categories 1 to 5 in order; expected {expected} here."),
+                    _(
+                        "Интервалы должны перечислять категории с 1 по 5 по порядку; здесь ожидается {expected}."
+                    ),
                     expected=i + 1,
                 ),
             )
@@ -316,21 +319,25 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                 add(
                     ["bands", i, "income_ratio_below"],
                     "bands.open_not_last",
-                    _("Only the last band may be open-ended (null)."),
+                    _("Открытым (null) может быть только последний интервал."),
                 )
             continue
         if i == last:
             add(
                 ["bands", i, "income_ratio_below"],
                 "bands.last_closed",
-                _("The last band must be open-ended (null), or higher ratios fit no band."),
+                _(
+                    "Последний интервал должен быть открытым (null), иначе бо́льшие отношения не попадут ни в один интервал."
+                ),
             )
         value = Fraction(below)
         if previous is not None and value <= previous:
             add(
                 ["bands", i, "income_ratio_below"],
                 "bands.not_ascending",
-                _("Must be greater than the bound of the band before it, or a band is empty."),
+                _(
+                    "Должно быть больше границы предыдущего интервала, иначе интервал окажется пустым."
+                ),
             )
         previous = value
 
@@ -344,20 +351,22 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                 add(
                     ["shift", i, "net_at_least"],
                     "shift.open_not_last",
-                    _("Only the last shift row may be open-ended (null)."),
+                    _("Открытой (null) может быть только последняя строка сдвигов."),
                 )
             continue
         if i == last:
             add(
                 ["shift", i, "net_at_least"],
                 "shift.last_closed",
-                _("The last shift row must be open-ended (null), or lower nets fit no row."),
+                _(
+                    "Последняя строка сдвигов должна быть открытой (null), иначе меньшие итоговые баллы не попадут ни в одну строку."
+                ),
             )
         if previous_net is not None and net >= previous_net:
             add(
                 ["shift", i, "net_at_least"],
                 "shift.not_descending",
-                _("Must be lower than the row before it."),
+                _("Должно быть меньше, чем в предыдущей строке."),
             )
         previous_net = net
 
@@ -372,16 +381,20 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                     [*base, i, "op"],
                     "rule.op_for_type",
                     format_lazy(
-                        _("Operator not valid for a {kind} criterion; use one of: {allowed}."),
+                        _(
+                            "Оператор недопустим для критерия типа {kind}; используйте один из: {allowed}."
+                        ),
                         kind=kind,
                         allowed=allowed,
                     ),
                 )
             if (kind == "bool") != isinstance(rule["value"], bool):
                 reason = (
-                    _("A boolean criterion is compared with true or false.")
+                    _("Логический критерий сравнивается с true или false.")
                     if kind == "bool"
-                    else _('A numeric criterion is compared with a decimal string, e.g. "2".')
+                    else _(
+                        'Числовой критерий сравнивается с десятичным числом, записанным строкой, например "2".'
+                    )
                 )
                 add([*base, i, "value"], "rule.value_for_type", reason)
     return out
@@ -426,6 +439,17 @@ def _conditions(effect: str, rules: Iterable[Mapping[str, Any]]) -> tuple[Condit
     return tuple(out)
 
 
+def _integers(value: Any) -> Any:
+    """The validated document with every number as an ``int`` (the schema admits only integers)."""
+    if isinstance(value, dict):
+        return {k: _integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    if isinstance(value, (float, Decimal)) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
 def compile_ruleset(doc: Mapping[str, Any] | str | bytes) -> CompiledRuleSet:
     """Validate a ``rule-set/1`` document (mapping or JSON text) and compile it.
 
@@ -434,14 +458,14 @@ def compile_ruleset(doc: Mapping[str, Any] | str | bytes) -> CompiledRuleSet:
     if isinstance(doc, (str, bytes, bytearray)):
         try:
             doc = load_json_document(doc)
-        except ValueError as exc:
-            raise RuleSetError(
-                [Problem("", "json.invalid", format_lazy(_("Not valid JSON: {error}"), error=exc))]
-            ) from None
+        except JSONDocumentError as exc:
+            raise RuleSetError([Problem("", exc.code, exc.reason)]) from None
     problems = ruleset_problems(doc)
     if problems:
         raise RuleSetError(problems)
 
+    # Every number of a rule set is an integer (5.0 and 1E+3 included): hold them as int.
+    doc = _integers(doc)
     document = canonical_json(doc)
     p = doc["parameters"]
     parameters = Parameters(

@@ -8,7 +8,6 @@ Assessments are created, never changed (:func:`assessment_create`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scoring import engine
-from scoring.card import Card, Problem, canonical_json, load_json_document, parse_card
+from scoring.card import Card, CardError, ParsedCard, Problem, parse_card_document
 from scoring.models import Assessment, RuleSet, RuleSetStatus
 from scoring.ruleset import RuleSetError, compile_ruleset
 from scoring.selectors import compiled_ruleset, ruleset_in_force
@@ -107,50 +106,75 @@ def ruleset_publish(
 # --------------------------------------------------------------------------- scoring
 
 
-def _parse(card_doc: CardDocument) -> tuple[Any, Card]:
-    """The decoded document and the parsed card (``CardError`` if invalid)."""
-    card = parse_card(card_doc)
-    doc = (
-        load_json_document(card_doc) if isinstance(card_doc, (str, bytes, bytearray)) else card_doc
-    )
-    return doc, card
+def _as_of_not_in_future(card: Card, today: dt.date) -> None:
+    """A card read "in the future" cannot be right: refused here, the engine has no clock."""
+    if card.as_of > today:
+        reason = format_lazy(
+            gettext_lazy("Дата карты ({as_of}) позже сегодняшней ({today})."),
+            as_of=card.as_of.isoformat(),
+            today=today.isoformat(),
+        )
+        raise CardError([Problem("as_of", "as_of.future", reason)])
 
 
-def score_card_document(*, card_doc: CardDocument, ruleset: RuleSet) -> engine.Assessment:
+def _parsed(card: ParsedCard | None, card_doc: CardDocument | None) -> ParsedCard:
+    if (card is None) == (card_doc is None):
+        raise TypeError("give exactly one of card= (a ParsedCard) and card_doc=")
+    if card is not None:
+        if not isinstance(card, ParsedCard):
+            raise TypeError("card= takes a ParsedCard (scoring.card.parse_card_document)")
+        return card
+    assert card_doc is not None
+    return parse_card_document(card_doc)
+
+
+def score_card_document(
+    *,
+    card_doc: CardDocument | None = None,
+    ruleset: RuleSet,
+    card: ParsedCard | None = None,
+    today: dt.date | None = None,
+) -> engine.Assessment:
     """Parse, validate and score a card with ``ruleset``. Pure: nothing is saved.
 
-    Raises :class:`scoring.card.CardError` for an invalid card and
-    :class:`scoring.ruleset.MissingParameterError` when the rule set has no ПМ/МЗП for the
-    card's ``as_of`` year.
+    Raises :class:`scoring.card.CardError` for an invalid card or one dated after ``today``
+    (default: the local date), :class:`scoring.ruleset.MissingParameterError` when the rule set
+    has no ПМ/МЗП for the card's ``as_of`` year.
     """
-    _doc, card = _parse(card_doc)
-    return engine.assess(card, compiled_ruleset(ruleset))
+    parsed = _parsed(card, card_doc)
+    _as_of_not_in_future(parsed.card, today or timezone.localdate())
+    return engine.assess(parsed.card, compiled_ruleset(ruleset), card_sha256=parsed.sha256)
 
 
 @transaction.atomic
 def assessment_create(
     *,
-    card_doc: CardDocument,
+    card: ParsedCard | None = None,
+    card_doc: CardDocument | None = None,
     ruleset: RuleSet | None = None,
     previous: Assessment | None = None,
     on: dt.date | None = None,
 ) -> Assessment:
     """Score a card and store the assessment: frozen card, SHA-256, result and full trace.
 
-    The rule set is the one in force on ``on`` (default today) unless given. ``previous`` is
-    the assessment this one supersedes (re-scoring); it is linked, never changed. Raises
-    :class:`scoring.card.CardError` for an invalid card, ``RuleSet.DoesNotExist`` when no rule
-    set is in force, :class:`scoring.ruleset.MissingParameterError` when the rule set lacks the
-    card year's ПМ/МЗП; nothing is saved then.
+    ``card`` is the card as parsed once where it entered (:class:`scoring.card.ParsedCard`, e.g.
+    ``FetchedCard.parsed``); ``card_doc`` (a mapping or JSON text) is parsed here instead. Give
+    exactly one. The rule set is the one in force on ``on`` (default today) unless given.
+    ``previous`` is the assessment this one supersedes (re-scoring); it is linked, never
+    changed. Raises :class:`scoring.card.CardError` for an invalid card or one dated after
+    today, ``RuleSet.DoesNotExist`` when no rule set is in force,
+    :class:`scoring.ruleset.MissingParameterError` when the rule set lacks the card year's
+    ПМ/МЗП; nothing is saved then.
     """
-    doc, card = _parse(card_doc)
+    parsed = _parsed(card, card_doc)
+    today = timezone.localdate()
+    _as_of_not_in_future(parsed.card, max(today, on) if on is not None else today)
     if ruleset is None:
         ruleset = ruleset_in_force(on=on)
-    result = engine.assess(card, compiled_ruleset(ruleset))
-    frozen = json.loads(canonical_json(doc))
+    result = engine.assess(parsed.card, compiled_ruleset(ruleset), card_sha256=parsed.sha256)
     assessment = Assessment(
-        card=frozen,
-        card_sha256=card.sha256(),
+        card=parsed.document,  # exact numbers; stored without losing a digit
+        card_sha256=parsed.sha256,
         ruleset=ruleset,
         ruleset_version=ruleset.version,
         category=result.category,

@@ -1,6 +1,6 @@
 """Where family cards come from: the ``FamilyCardSource`` interface and its HTTP client.
 
-``get_card_source().fetch(iin)`` returns a :class:`FetchedCard` (the validated
+``get_card_source().fetch(iin)`` returns a :class:`FetchedCard` (parsed once: the validated
 :class:`scoring.card.Card`, the document as received and its SHA-256) or raises one of:
 
 * :class:`CardNotFound` — the service answered 404: the person has no family card. Not retried.
@@ -31,7 +31,7 @@ import ssl
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -41,8 +41,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from schools.identifiers import is_valid_iin
-from scoring.card import Card, CardError, Problem, load_json_document, parse_card
+from scoring.card import Card, CardError, ParsedCard, Problem, parse_card_document
 from scoring.circuit import CircuitBreaker, CircuitOpen, redis_client
+from scoring.jsondoc import MAX_DOCUMENT_BYTES
 
 __all__ = [
     "CardMalformed",
@@ -72,7 +73,7 @@ DEFAULTS: dict[str, Any] = {
     "FAMILY_CARD_REDIS_PREFIX": "komek:familycard:",
 }
 SIMULATOR_PATH = "/familycard-sim"
-_MAX_BODY_BYTES = 2 * 1024 * 1024
+_MAX_BODY_BYTES = MAX_DOCUMENT_BYTES
 _TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -217,13 +218,25 @@ def _reason_label(reason: str) -> str:
 
 @dataclass(frozen=True)
 class FetchedCard:
-    """A validated card as received: ``raw`` is the document to freeze, ``sha256`` its hash."""
+    """A validated card as received, parsed once: ``parsed`` (card, decoded document with exact
+    numbers, SHA-256) is what :func:`scoring.services.assessment_create` takes (``card=``)."""
 
-    card: Card
-    raw: dict[str, Any] = field(repr=False)
-    sha256: str
+    parsed: ParsedCard
     source: str
     attempts: int = 1
+
+    @property
+    def card(self) -> Card:
+        return self.parsed.card
+
+    @property
+    def raw(self) -> Any:
+        """The decoded document (the one to freeze)."""
+        return self.parsed.document
+
+    @property
+    def sha256(self) -> str:
+        return self.parsed.sha256
 
 
 class FamilyCardSource(ABC):
@@ -246,12 +259,13 @@ class FamilyCardSource(ABC):
 
 
 def validate_fetched(doc: Any, iin: str, *, source: str, attempts: int = 1) -> FetchedCard:
-    """Parse ``doc`` with :func:`scoring.card.parse_card` and check that ``iin`` is a member."""
+    """Parse ``doc`` (a decoded document or the body's JSON text) once with
+    :func:`scoring.card.parse_card_document` and check that ``iin`` is a member."""
     try:
-        card = parse_card(doc)
+        parsed = parse_card_document(doc)
     except CardError as exc:
         raise CardMalformed(exc.problems) from None
-    if not any(m.iin == iin for m in card.members):
+    if not any(m.iin == iin for m in parsed.card.members):
         raise CardMalformed(
             [
                 Problem(
@@ -261,7 +275,7 @@ def validate_fetched(doc: Any, iin: str, *, source: str, attempts: int = 1) -> F
                 )
             ]
         )
-    return FetchedCard(card=card, raw=doc, sha256=card.sha256(), source=source, attempts=attempts)
+    return FetchedCard(parsed=parsed, source=source, attempts=attempts)
 
 
 # --------------------------------------------------------------------------- HTTP client
@@ -372,8 +386,8 @@ class HttpFamilyCardSource(FamilyCardSource):
             )
         return self._client
 
-    def _get(self, iin: str) -> Any:
-        """One HTTP exchange → the decoded document, or raise _Transient / CardSourceError."""
+    def _get(self, iin: str) -> bytes:
+        """One HTTP exchange → the body, or raise _Transient / CardSourceError."""
         url = f"{self.base_url}/v1/cards"
         try:
             with self.client.stream("GET", url, params={"iin": iin}) as response:
@@ -394,18 +408,7 @@ class HttpFamilyCardSource(FamilyCardSource):
             raise CardMalformed(
                 [Problem("", "body.undecodable", gettext_lazy("Ответ сервиса не читается."))]
             ) from None
-        try:
-            return load_json_document(body)
-        except ValueError:
-            raise CardMalformed(
-                [
-                    Problem(
-                        "",
-                        "json.invalid",
-                        gettext_lazy("Ответ сервиса не является корректным JSON."),
-                    )
-                ]
-            ) from None
+        return body  # decoded and validated once, by validate_fetched
 
     @staticmethod
     def _read_body(response: httpx.Response) -> bytes:

@@ -16,10 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from schools.identifiers import is_valid_iin
-from scoring.card import CardError, load_json_document, parse_card
+from scoring.card import CardError, parse_card_document
+from scoring.jsondoc import JSONDocumentError, load_json_document, read_document_bytes
 from scoring.simulator.models import SimulatedCard, SimulatedUnknownPerson
 
 _BATCH = 1000
+#: A file may hold many cards (a JSON array); each card is still checked on its own.
+_MAX_FILE = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,26 +65,27 @@ def cards_read_file(path: Path) -> tuple[list[CardToLoad], list[LoadProblem]]:
     """The valid cards of one file (a card or a JSON array of cards) and the problems found."""
     name = str(path)
     try:
-        data = load_json_document(path.read_bytes())
+        data = load_json_document(read_document_bytes(path, _MAX_FILE), max_bytes=_MAX_FILE)
     except OSError:
         return [], [LoadProblem(name, None, "", _("Файл не удалось прочитать."))]
-    except ValueError:
-        return [], [LoadProblem(name, None, "", _("Файл не является корректным JSON."))]
+    except JSONDocumentError as exc:  # invalid, too large, too deeply nested
+        return [], [LoadProblem(name, None, "", exc.reason)]
     docs = data if isinstance(data, list) else [data]
     cards: list[CardToLoad] = []
     problems: list[LoadProblem] = []
     for index, doc in enumerate(docs):
         try:
-            card = parse_card(doc)
+            parsed = parse_card_document(doc)
         except CardError as exc:
             problems += [LoadProblem(name, index, p.path, p.reason) for p in exc.problems]
             continue
+        card = parsed.card
         cards.append(
             CardToLoad(
                 file=name,
                 index=index,
                 doc=doc,
-                sha256=card.sha256(),
+                sha256=parsed.sha256,
                 family_id=card.family_id,
                 member_iins=tuple(m.iin for m in card.members),
             )

@@ -26,12 +26,13 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from schools.identifiers import is_valid_iin
+from scoring.jsondoc import canonical_json
 from scoring.simulator import faults as faults_mod
 from scoring.simulator import selectors
 from scoring.simulator.generator import REGIONS, PersonNotFound, generate_card, is_hash_unknown
@@ -40,17 +41,21 @@ _MIN_AS_OF = dt.date(1950, 1, 1)
 _MAX_AS_OF = dt.date(2099, 12, 31)
 
 
-def _json(status: int, payload: dict[str, Any]) -> JsonResponse:
-    response = JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
+def _json(status: int, payload: dict[str, Any]) -> HttpResponse:
+    # Cards hold exact numbers (Decimal): written exactly, never as strings or floats.
+    response = HttpResponse(canonical_json(payload), status=status, content_type=_JSON)
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _error(status: int, code: str, detail: str) -> JsonResponse:
+_JSON = "application/json"
+
+
+def _error(status: int, code: str, detail: str) -> HttpResponse:
     return _json(status, {"error": code, "detail": detail})
 
 
-def _not_found() -> JsonResponse:
+def _not_found() -> HttpResponse:
     return _error(404, "not_found", _("Карта семьи для этого человека не найдена"))
 
 
@@ -58,7 +63,7 @@ def _roll(rate: float) -> bool:
     return rate > 0 and random.random() < rate  # noqa: S311 - fault injection, not security
 
 
-def _inject_faults(faults: faults_mod.Faults) -> JsonResponse | None:
+def _inject_faults(faults: faults_mod.Faults) -> HttpResponse | None:
     if faults.latency_ms:
         time.sleep(faults.latency_ms / 1000)
     if _roll(faults.timeout_rate):
@@ -89,7 +94,7 @@ def _parse_as_of(raw: str | None) -> dt.date | None:
 
 @csrf_exempt
 @require_GET
-def cards(request: HttpRequest) -> JsonResponse:
+def cards(request: HttpRequest) -> HttpResponse:
     faults, _source = faults_mod.current_faults()
     faults_mod.request_counted()
     failure = _inject_faults(faults)
@@ -123,7 +128,7 @@ def cards(request: HttpRequest) -> JsonResponse:
 
 @csrf_exempt
 @require_GET
-def health(request: HttpRequest) -> JsonResponse:
+def health(request: HttpRequest) -> HttpResponse:
     faults, source = faults_mod.current_faults()
     return _json(
         200,

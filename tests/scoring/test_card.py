@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -74,8 +75,10 @@ def test_it_normalises_integral_floats_in_integer_fields() -> None:
 
 def test_it_keeps_area_numbers_as_written() -> None:
     card = parse_card(b.card(living_area=27.3, housing=[b.home(41)]))
-    assert card.living.area_m2 == 27.3
+    assert card.living.area_m2 == Decimal("27.3")  # the decimal written, not the binary float
     assert card.property.housing[0].area_m2 == 41
+    text = json.dumps(b.card(living_area=1)).replace('"area_m2": 1}', '"area_m2": 27.30}')
+    assert parse_card(text).living.area_m2 == Decimal("27.3")
 
 
 def test_it_parses_every_shared_example() -> None:

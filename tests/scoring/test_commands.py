@@ -90,7 +90,7 @@ def test_it_reports_bad_cards_by_path_and_still_scores_the_good_ones(tmp_path) -
         write(tmp_path / "unborn.json", unborn),
         write(tmp_path / "missing.json", missing),
         write(tmp_path / "garbage.json", "{not json"),
-        write(tmp_path / "2027.json", b.card(as_of=dt.date(2027, 2, 1))),
+        write(tmp_path / "2023.json", b.card(as_of=dt.date(2023, 2, 1))),
         str(tmp_path / "absent.json"),
     ]
     out, _err, exc = run("score_card", "--json", *files)
@@ -112,7 +112,7 @@ def test_it_reports_bad_cards_by_path_and_still_scores_the_good_ones(tmp_path) -
     assert paths("unborn.json") == ["members[1].birth_date"]
     assert paths("missing.json") == ["region"]
     assert paths("garbage.json") == [""]
-    assert paths("2027.json") == ["parameters.subsistence_minimum.2027"]
+    assert paths("2023.json") == ["parameters.subsistence_minimum.2023"]
     assert paths("absent.json") == [""]
     # no identifiers leak into error messages
     assert bad_iin["members"][0]["iin"] not in out

@@ -283,7 +283,7 @@ def test_it_saves_nothing_for_an_invalid_card_or_a_year_without_pm() -> None:
         assessment_create(card_doc=doc)
     assert exc.value.paths == ["members[0].iin"]
     with pytest.raises(MissingParameterError):
-        assessment_create(card_doc=b.card(as_of=dt.date(2027, 3, 1)))
+        assessment_create(card_doc=b.card(as_of=dt.date(2023, 3, 1)))
     with pytest.raises(RuleSet.DoesNotExist):
         assessment_create(card_doc=b.card(), on=dt.date(2020, 1, 1))
     assert Assessment.objects.count() == 0

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from scoring import engine, selectors, services
 from scoring.card import DocumentError, Problem
 from scoring.criteria import CRITERIA, UNBOUNDED
+from scoring.jsondoc import MAX_DOCUMENT_BYTES, read_document_bytes
 from scoring.models import RuleSet
 from scoring.ruleset import Comparison, CompiledRuleSet
 
@@ -38,8 +39,10 @@ _OP_SIGNS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "is": "="}
 def _read(path: str) -> bytes | str:
     if path == "-":
         buffer = getattr(sys.stdin, "buffer", None)
-        return buffer.read() if buffer is not None else sys.stdin.read()
-    return Path(path).read_bytes()
+        if buffer is not None:
+            return read_document_bytes(buffer)
+        return sys.stdin.read(MAX_DOCUMENT_BYTES + 1)
+    return read_document_bytes(Path(path))
 
 
 def value_json(value: Any) -> Any:
@@ -154,6 +157,13 @@ class Command(BaseCommand):
                     result = services.score_card_document(card_doc=data, ruleset=ruleset)
             except DocumentError as exc:  # CardError, MissingParameterError
                 self._error(path, exc.problems, as_json)
+                failed += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
+                reason = _("Внутренняя ошибка при оценке карты (%(kind)s).") % {
+                    "kind": type(exc).__name__
+                }
+                self._error(path, [Problem("", "internal", reason)], as_json)
                 failed += 1
                 continue
             if as_json:
