@@ -117,7 +117,9 @@ def _manage(env: dict[str, str], *args: str) -> None:
 def cmd_test(extra: list[str]) -> int:
     env = service_env()
     env["KOMEK_TESTING"] = "1"
-    env.setdefault("KOMEK_TEST_DB_NAME", "test_komek")
+    # One test database per configured database, so that checkouts sharing a server never meet.
+    dbname = env["DATABASE_URL"].rsplit("/", 1)[-1].split("?", 1)[0] or "komek"
+    env.setdefault("KOMEK_TEST_DB_NAME", f"test_{dbname}")
     rc = subprocess.call([PY, "-m", "pytest", *extra], cwd=BASE_DIR, env=env)
     return rc
 
