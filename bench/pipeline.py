@@ -129,7 +129,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from rest_framework.authtoken.models import Token
 
-    from portal.models import AidRequest, AidRequestScoring, Status
+    from portal.requests.models import AidRequest, AidRequestScoring, Status
     from schools.identifiers import make_identifier
     from schools.models import District, Role, School
     from schools.services import geography_ensure, staff_member_create

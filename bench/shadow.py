@@ -130,7 +130,7 @@ def _aid_request_template(school_id: int, user_id: int) -> tuple[list[str], list
     """Columns and text values of one aid request row (filled from the model's defaults)."""
     from django.utils import timezone
 
-    from portal.models import AidRequest
+    from portal.requests.models import AidRequest
 
     today = timezone.localdate()
     req = AidRequest(

@@ -1,31 +1,4 @@
-"""Admin: read-only views of requests and the audit log (writes go through services)."""
+"""Admin registrations of the ``portal`` app live in its feature packages."""
 
-from __future__ import annotations
-
-from django.contrib import admin
-
-from portal.models import AidRequest, AuditEvent
-from scoring.admin import ReadOnlyAdmin
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_username", "role", "action", "object_type", "outcome")
-    list_filter = ("action", "outcome")
-    search_fields = ("actor_username", "object_id")
-
-
-@admin.register(AidRequest)
-class AidRequestAdmin(ReadOnlyAdmin):
-    list_display = ("public_id", "school", "aid_kind", "academic_year", "status", "created_at")
-    list_filter = ("status", "aid_kind", "ground")
-    # Family-level data is shown, with an audit event, in the portal's own pages only.
-    exclude = (
-        "student_iin",
-        "student_full_name",
-        "guardian_iin",
-        "guardian_full_name",
-        "guardian_phone",
-        "comment",
-        "consent_reference",
-    )
+from portal.audit import admin as audit_admin  # noqa: F401
+from portal.requests import admin as requests_admin  # noqa: F401

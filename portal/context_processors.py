@@ -19,7 +19,7 @@ def navigation(request: HttpRequest) -> dict:
     if scope.is_analyst or scope.is_school_staff or scope.is_superuser:
         items.append((_("Статистика"), reverse("stats:dashboard")))
     if scope.is_auditor:
-        items.append((_("Журнал аудита"), reverse("requests:audit-event-list")))
+        items.append((_("Журнал аудита"), reverse("audit:audit-event-list")))
     if scope.is_rules_admin:
         items.append((_("Правила оценки"), reverse("rules:ruleset-list")))
     if scope.is_rules_admin or scope.is_auditor:

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal.home import views
 
 urlpatterns = [
     path("", views.home, name="home-root"),
@@ -10,9 +10,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("", include("portal.urls_app")),
+    path("", include("portal.home.urls")),
     path("schools/", include("schools.urls")),
-    path("", include("portal.urls_requests")),
+    path("", include("portal.requests.urls")),
+    path("", include("portal.audit.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("rules/", include("portal.rules.urls")),
     path("stats/", include("portal.stats.urls")),

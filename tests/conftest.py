@@ -127,6 +127,16 @@ def client_for(client, world):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A page in another language activates it for the thread: start every test in Russian."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and used TOTP codes live in the cache: give each test a clean namespace."""
     yield

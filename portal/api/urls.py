@@ -1,33 +1,13 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from portal.api import views
+from portal.requests.api.urls import urlpatterns as aid_request_urls
 from portal.stats.api import StatsView
 
 app_name = "api"
 
 urlpatterns = [
-    path("aid-requests/", views.AidRequestListCreateView.as_view(), name="aid-request-list"),
-    path(
-        "aid-requests/<uuid:public_id>/",
-        views.AidRequestDetailView.as_view(),
-        name="aid-request-detail",
-    ),
-    path(
-        "aid-requests/<uuid:public_id>/decision/",
-        views.AidRequestDecisionView.as_view(),
-        name="aid-request-decision",
-    ),
-    path(
-        "aid-requests/<uuid:public_id>/contest/",
-        views.AidRequestContestView.as_view(),
-        name="aid-request-contest",
-    ),
-    path(
-        "aid-requests/<uuid:public_id>/withdraw/",
-        views.AidRequestWithdrawView.as_view(),
-        name="aid-request-withdraw",
-    ),
+    *aid_request_urls,
     path("stats/", StatsView.as_view(), name="stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -1,4 +1,4 @@
-"""The REST API for aid requests. `ScopedAPIView` owns the scope: every view inherits it."""
+"""The shared base of the REST API. `ScopedAPIView` owns the scope: every API view inherits it."""
 
 from __future__ import annotations
 
@@ -6,17 +6,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import reverse
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import selectors, services
-from portal.api import serializers as s
-from portal.models import AidRequest
 from schools.scope import Scope, scope_for
 
 
@@ -48,9 +42,6 @@ class ScopedAPIView(APIView):
         if not self.scope.is_school_staff:
             raise PermissionDenied
 
-    def get_aid_request(self, public_id: Any) -> AidRequest:
-        return selectors.aid_request_get(scope=self.scope, public_id=public_id)
-
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DjangoValidationError):
             exc = ValidationError(
@@ -58,124 +49,4 @@ class ScopedAPIView(APIView):
             )
         elif isinstance(exc, DjangoPermissionDenied):
             exc = PermissionDenied(str(exc) or None)
-        elif isinstance(exc, services.DuplicateAidRequest):
-            existing = exc.existing
-            return Response(
-                {
-                    "detail": str(exc),
-                    "existing": {
-                        "id": str(existing.public_id),
-                        "url": reverse("api:aid-request-detail", args=[existing.public_id]),
-                    },
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        elif isinstance(exc, services.InvalidTransition):
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return super().handle_exception(exc)
-
-    def detail_response(self, aid_request: AidRequest, code: int = 200) -> Response:
-        view = selectors.aid_request_view(scope=self.scope, aid_request=aid_request)
-        data = s.AidRequestDetailSerializer(aid_request, context={"view_data": view}).data
-        return Response(data, status=code)
-
-
-class AidRequestListCreateView(ScopedAPIView):
-    @extend_schema(responses=s.AidRequestListSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        params = request.query_params
-        qs = selectors.aid_requests_for_scope(
-            scope=self.scope,
-            filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
-            search=params.get("q", ""),
-            sort=params.get("sort", "-created"),
-        )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        services.audit_record(
-            action="aid_request.list_view",
-            scope=self.scope,
-            actor=request.user,
-            object_type="aid_request",
-            school_id=self.scope.school_id,
-            ip=client_ip(request),
-            detail={"via": "api", "count": len(page)},
-        )
-        return paginator.get_paginated_response(s.AidRequestListSerializer(page, many=True).data)
-
-    @extend_schema(
-        request=s.AidRequestCreateSerializer, responses={201: s.AidRequestDetailSerializer}
-    )
-    def post(self, request: Request) -> Response:
-        self.require_school_staff()
-        ser = s.AidRequestCreateSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        req = services.aid_request_submit(
-            scope=self.scope, actor=request.user, data=ser.to_service_data(), ip=client_ip(request)
-        )
-        return self.detail_response(req, status.HTTP_201_CREATED)
-
-    @property
-    def pagination_class(self) -> Any:
-        from rest_framework.settings import api_settings
-
-        return api_settings.DEFAULT_PAGINATION_CLASS
-
-
-class AidRequestDetailView(ScopedAPIView):
-    @extend_schema(responses=s.AidRequestDetailSerializer)
-    def get(self, request: Request, public_id: Any) -> Response:
-        req = self.get_aid_request(public_id)
-        services.audit_record(
-            action="aid_request.view",
-            scope=self.scope,
-            actor=request.user,
-            object_type="aid_request",
-            object_id=str(req.public_id),
-            school_id=req.school_id,
-            ip=client_ip(request),
-            detail={"via": "api"},
-        )
-        return self.detail_response(req)
-
-
-class AidRequestDecisionView(ScopedAPIView):
-    @extend_schema(request=s.DecisionInputSerializer, responses=s.AidRequestDetailSerializer)
-    def post(self, request: Request, public_id: Any) -> Response:
-        self.require_school_staff()
-        req = self.get_aid_request(public_id)
-        ser = s.DecisionInputSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        services.aid_request_decide(
-            scope=self.scope,
-            actor=request.user,
-            aid_request=req,
-            ip=client_ip(request),
-            **ser.validated_data,
-        )
-        req.refresh_from_db()
-        return self.detail_response(req)
-
-
-class AidRequestContestView(ScopedAPIView):
-    @extend_schema(request=None, responses={202: s.AidRequestDetailSerializer})
-    def post(self, request: Request, public_id: Any) -> Response:
-        self.require_school_staff()
-        req = self.get_aid_request(public_id)
-        services.aid_request_contest(
-            scope=self.scope, actor=request.user, aid_request=req, ip=client_ip(request)
-        )
-        req.refresh_from_db()
-        return self.detail_response(req, status.HTTP_202_ACCEPTED)
-
-
-class AidRequestWithdrawView(ScopedAPIView):
-    @extend_schema(request=None, responses=s.AidRequestDetailSerializer)
-    def post(self, request: Request, public_id: Any) -> Response:
-        self.require_school_staff()
-        req = self.get_aid_request(public_id)
-        services.aid_request_withdraw(
-            scope=self.scope, actor=request.user, aid_request=req, ip=client_ip(request)
-        )
-        req.refresh_from_db()
-        return self.detail_response(req)

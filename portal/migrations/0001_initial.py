@@ -8,7 +8,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import portal.models
+import portal.requests.models
 
 
 class Migration(migrations.Migration):
@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                     "student_iin",
                     models.CharField(
                         max_length=12,
-                        validators=[portal.models.validate_iin],
+                        validators=[portal.requests.models.validate_iin],
                         verbose_name="ИИН учащегося",
                     ),
                 ),
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
                     "guardian_iin",
                     models.CharField(
                         max_length=12,
-                        validators=[portal.models.validate_iin],
+                        validators=[portal.requests.models.validate_iin],
                         verbose_name="ИИН родителя / законного представителя",
                     ),
                 ),
@@ -108,7 +108,7 @@ class Migration(migrations.Migration):
                     "guardian_phone",
                     models.CharField(
                         max_length=20,
-                        validators=[portal.models.validate_phone],
+                        validators=[portal.requests.models.validate_phone],
                         verbose_name="телефон",
                     ),
                 ),
@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
                     "academic_year",
                     models.CharField(
                         max_length=9,
-                        validators=[portal.models.validate_academic_year],
+                        validators=[portal.requests.models.validate_academic_year],
                         verbose_name="учебный год",
                     ),
                 ),

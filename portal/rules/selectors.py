@@ -16,7 +16,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import AidRequest, RescoreBatch
+from portal.requests.models import AidRequest
+from portal.rules.models import RescoreBatch
 from schools.scope import Scope
 from scoring.models import (
     GoldenCase,

@@ -2,7 +2,7 @@
 
 Every write checks the role (``scope.is_rules_admin``), is atomic, records a
 :class:`scoring.models.RuleSetEvent` (the rule set's history) and an audit event through
-:func:`portal.services.audit_record` in the same transaction. Side effects (Celery) run on commit.
+:func:`portal.audit.services.audit_record` in the same transaction. Side effects (Celery) run on commit.
 Audit details hold versions, hashes, counts and paths — never family data.
 """
 
@@ -18,10 +18,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.models import RESCORE_ACTIVE_STATUSES, AidRequest, RescoreBatch, RescoreBatchStatus
-from portal.models import Status as RequestStatus
+from portal.audit.services import audit_record
+from portal.requests.models import AidRequest
+from portal.requests.models import Status as RequestStatus
+from portal.requests.services import aid_request_rescore
 from portal.rules.diff import ruleset_diff
-from portal.services import aid_request_rescore, audit_record
+from portal.rules.models import RESCORE_ACTIVE_STATUSES, RescoreBatch, RescoreBatchStatus
 from schools.scope import Scope
 from scoring import services as scoring_services
 from scoring.card import canonical_json, parse_card

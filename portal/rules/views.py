@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.audit.services import audit_record
 from portal.rules import selectors, services
 from portal.rules.diff import ruleset_diff
 from portal.rules.forms import (
@@ -28,7 +29,6 @@ from portal.rules.forms import (
     PublishForm,
     RuleSetEditor,
 )
-from portal.services import audit_record
 from scoring.card import CardError
 from scoring.criteria import CRITERIA
 from scoring.governance import golden_cases_run

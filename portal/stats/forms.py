@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import AidKind, Ground, validate_academic_year
+from portal.requests.models import AidKind, Ground, validate_academic_year
 from portal.stats.selectors import StatsFilters
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

@@ -70,7 +70,7 @@ FOREIGN_PREFIXES: dict[str, str] = {
 }
 
 
-# --- aid requests, the audit log and the REST API (portal.urls_requests, portal.api.urls) -------
+# --- aid requests, the audit log and the REST API (portal.requests.urls, portal.audit.urls, portal.api.urls) -------
 SCHOOL_STAFF = {"pedagogue_a": 200, "principal_a": 200, "pedagogue_c": 200}
 FAMILY_READERS = {**SCHOOL_STAFF, "auditor": 200, "superuser": 200}
 # An aid request of school_a: its own staff 200, another school's staff 404, analysts 403.
@@ -95,8 +95,8 @@ OWN_ROUTES.update(
         "requests:aid-request-decide": POST_ONLY_PAGE,
         "requests:aid-request-contest": POST_ONLY_PAGE,
         "requests:aid-request-withdraw": POST_ONLY_PAGE,
-        "requests:audit-event-list": only({"auditor": 200, "superuser": 200}),
-        "requests:audit-event-export": only({"auditor": 200, "superuser": 200}),
+        "audit:audit-event-list": only({"auditor": 200, "superuser": 200}),
+        "audit:audit-event-export": only({"auditor": 200, "superuser": 200}),
         "api:aid-request-list": {**only(FAMILY_READERS), "anon": 403},
         "api:aid-request-detail": {**FAMILY_OBJECT, "anon": 403},
         "api:aid-request-decision": POST_ONLY_API,
@@ -123,8 +123,8 @@ OBJECT_ROUTES = {
 
 def aid_request_kwargs(world) -> dict:  # noqa: ANN001
     """An aid request of school_a (created once per world) for the object routes."""
-    from portal.models import AidRequest
-    from tests.portal.test_requests_fixtures import request_data
+    from portal.requests.models import AidRequest
+    from tests.portal.factories import request_data
 
     req = AidRequest.objects.filter(school=world.school_a).first()
     if req is None:
@@ -195,7 +195,7 @@ def rules_preview_kwargs(world) -> dict:  # noqa: ANN001
 
 def rules_rescore_kwargs(world) -> dict:  # noqa: ANN001
     """A finished re-scoring batch of the published rule set (created once per world)."""
-    from portal.models import RescoreBatch
+    from portal.rules.models import RescoreBatch
     from scoring.models import RuleSet
 
     ruleset = RuleSet.objects.get(version="KZ-2026.1")

@@ -8,14 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from schools.demo import demo_totp_secret
 from tests.conftest import PASSWORD
-
-
-def totp_now(username: str) -> str:
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    return format_hotp_value(hotp_value(demo_totp_secret(username), int(time.time()) // 30))
+from tests.portal.factories import totp_now
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD):

@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser import chromium_page
 from tests.conftest import PASSWORD
-from tests.portal.test_auth import totp_now
+from tests.portal.factories import totp_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from portal.celery import app
-from portal.tasks import retry_countdown
+from portal.requests.tasks import retry_countdown
 
 
 def test_it_orders_the_timeouts():

@@ -11,7 +11,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from portal.models import AidRequest, AidRequestScoring, AuditEvent
+from portal.audit.models import AuditEvent
+from portal.requests.models import AidRequest, AidRequestScoring
 from portal.rules import services
 from portal.rules.diff import flatten, ruleset_diff
 from schools.scope import scope_for
@@ -20,7 +21,7 @@ from scoring.models import GoldenCase, ImpactPreview, RuleSet, RuleSetEvent
 from scoring.ruleset import RuleSetError
 from scoring.selectors import ruleset_in_force
 from scoring.services import assessment_create
-from tests.portal.test_requests_fixtures import request_data, student_iin
+from tests.portal.factories import request_data, student_iin
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "scoring" / "data" / "examples"
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from portal.services import audit_record
+from portal.audit.services import audit_record
 
 
 class Command(BaseCommand):

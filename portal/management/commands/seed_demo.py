@@ -20,19 +20,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from portal.stats import pilot
+from portal.demo import pilot
+from portal.demo.pilot import parse_high_welfare
 from schools.demo import demo_staff_ensure
 from schools.services import pilot_network_seed
-
-
-def parse_high_welfare(value: str) -> tuple[tuple[str, int], ...]:
-    out = {}
-    for part in filter(None, (p.strip() for p in value.split(","))):
-        region, _sep, n = part.partition("=")
-        if not n.isdigit():
-            raise CommandError(_("Формат --high-welfare: KAR=16,SHY=58"))
-        out[region.strip().upper()] = int(n)
-    return tuple(sorted(out.items()))
 
 
 def fmt_eta(seconds: float | None) -> str:
@@ -104,7 +95,7 @@ class Command(BaseCommand):
         self.say(_("Готово за %(s).1f с.") % {"s": time.monotonic() - started})
 
     def score(self, workers: int | None, timeout: float, fresh: int) -> None:
-        from portal.models import AidRequest
+        from portal.requests.models import AidRequest
 
         total = AidRequest.objects.unscoped().count()
         ids = pilot.active_request_ids()

@@ -1,0 +1,90 @@
+"""Writes of the audit log: one function, :func:`audit_record`, with an enum of actions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from schools.scope import Scope
+
+
+class AuditAction(models.TextChoices):
+    """Every action the audit log records. ``audit_record`` refuses any other string."""
+
+    AID_REQUEST_SUBMIT = "aid_request.submit", _("заявка подана")
+    AID_REQUEST_SCORED = "aid_request.scored", _("заявка оценена")
+    AID_REQUEST_NEEDS_REVIEW = "aid_request.needs_review", _("заявка отправлена на проверку")
+    AID_REQUEST_REQUEUE = "aid_request.requeue", _("заявка снова поставлена в очередь")
+    AID_REQUEST_RESCORE = "aid_request.rescore", _("заявка пересчитана по новым правилам")
+    AID_REQUEST_RESCORE_FAILED = (
+        "aid_request.rescore_failed",
+        _("пересчёт заявки по новым правилам не удался"),
+    )
+    AID_REQUEST_DECIDE = "aid_request.decide", _("решение по заявке принято")
+    AID_REQUEST_CONTEST = "aid_request.contest", _("оценка заявки оспорена")
+    AID_REQUEST_WITHDRAW = "aid_request.withdraw", _("заявка отозвана")
+    AID_REQUEST_VIEW = "aid_request.view", _("просмотр заявки")
+    AID_REQUEST_LIST_VIEW = "aid_request.list_view", _("просмотр списка заявок")
+    AUDIT_LOG_VIEW = "audit_log.view", _("просмотр журнала аудита")
+    AUDIT_LOG_EXPORT = "audit_log.export", _("выгрузка журнала аудита")
+    API_TOKEN_ISSUE = "api_token.issue", _("выдан токен API")
+    API_TOKEN_SHOW = "api_token.show", _("показан токен API")
+    RULES_DRAFT_CREATE = "rules.draft_create", _("создан черновик правил")
+    RULES_DRAFT_SAVE = "rules.draft_save", _("черновик правил изменён")
+    RULES_GOLDEN_CREATE = "rules.golden_create", _("добавлен эталонный случай")
+    RULES_GOLDEN_TOGGLE = "rules.golden_toggle", _("эталонный случай включён или выключен")
+    RULES_APPROVE = "rules.approve", _("черновик правил одобрен")
+    RULES_PREVIEW_START = "rules.preview_start", _("запущен предпросмотр влияния")
+    RULES_PREVIEW_AFFECTED_VIEW = (
+        "rules.preview_affected_view",
+        _("просмотр заявок, затронутых предпросмотром"),
+    )
+    RULES_PUBLISH = "rules.publish", _("набор правил опубликован")
+    RULES_RESCORE_START = "rules.rescore_start", _("запущен пересчёт открытых заявок")
+    RULES_RESCORE_DONE = "rules.rescore_done", _("пересчёт открытых заявок завершён")
+
+
+def audit_record(
+    *,
+    action: AuditAction | str,
+    scope: Scope | None = None,
+    actor: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    school_id: int | None = None,
+    ip: str | None = None,
+    outcome: str = AuditEvent.Outcome.OK,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one audit event. `detail` must not contain an ИИН, a name or an income.
+
+    ``action`` must be an :class:`AuditAction` (or its value): an unknown action is a
+    programming error (``ValueError``), never a silently new kind of row.
+    """
+    action = AuditAction(action)
+    event = AuditEvent(
+        actor_id=getattr(actor, "pk", None) or getattr(scope, "user_id", None),
+        actor_username=(actor.get_username() if actor is not None else "") or "",
+        role=(
+            getattr(scope, "role", None)
+            or ("superuser" if getattr(scope, "is_superuser", False) else "")
+        )
+        if scope is not None
+        else "system",
+        school_id=school_id,
+        action=action.value,
+        object_type=object_type,
+        object_id=str(object_id),
+        ip=ip or None,
+        outcome=outcome,
+        detail=detail or {},
+    )
+    # Foreign keys come from objects already loaded; the database enforces them.
+    event.full_clean(exclude=["actor", "school"], validate_unique=False, validate_constraints=False)
+    event.save()
+    return event

@@ -1,0 +1,263 @@
+"""The pilot world, reproduced: schools, staff, the synthetic population in the family card
+simulator, and its requests submitted and scored through the real services.
+
+Used by ``manage.py seed_demo``. Output never contains an ИИН or a name: counts only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.db import connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.requests import services
+from portal.requests.models import ACTIVE_STATUSES, AidRequest
+from schools.models import District, Membership, Region, Role, School
+from schools.scope import scope_for
+from schools.services import staff_member_create
+from scoring.simulator.population import (
+    PILOT_ACADEMIC_YEAR,
+    PILOT_HIGH_WELFARE,
+    PILOT_REQUESTS,
+    PilotFamily,
+    SchoolSlot,
+    pilot_population,
+)
+
+logger = logging.getLogger(__name__)
+SUBMIT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    seed: int = 2025
+    requests: int = PILOT_REQUESTS
+    high_welfare: tuple[tuple[str, int], ...] = tuple(sorted(PILOT_HIGH_WELFARE.items()))
+
+
+def parse_high_welfare(value: str) -> tuple[tuple[str, int], ...]:
+    """``"KAR=16,SHY=58"`` → ``(("KAR", 16), ("SHY", 58))`` (``CommandError`` if malformed)."""
+    out = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        region, _sep, n = part.partition("=")
+        if not n.isdigit():
+            raise CommandError(_("Формат --high-welfare: KAR=16,SHY=58"))
+        out[region.strip().upper()] = int(n)
+    return tuple(sorted(out.items()))
+
+
+def pilot_staff_ensure() -> int:
+    """A pedagogue for every connected school, an analyst for every district and region.
+    Idempotent; no passwords (staff are invited by e-mail). Returns how many were created."""
+    existing = set(Membership.objects.values_list("user__username", flat=True))
+    created = 0
+    wanted: list[tuple[str, str, str, dict]] = []
+    for school in School.objects.filter(connected=True).order_by("bin"):
+        name = f"Педагог школы №{school.number or school.pk}"
+        wanted.append((f"ped-{school.bin}", name, Role.PEDAGOGUE, {"school": school}))
+    for district in District.objects.order_by("code"):
+        wanted.append(
+            (f"da-{district.code.lower()}", "Аналитик района", Role.DISTRICT_ANALYST,
+             {"district": district})
+        )  # fmt: skip
+    for region in Region.objects.order_by("code"):
+        wanted.append(
+            (f"ra-{region.code.lower()}", "Аналитик региона", Role.REGION_ANALYST,
+             {"region": region})
+        )  # fmt: skip
+    for username, full_name, role, unit in wanted:
+        if username in existing:
+            continue
+        staff_member_create(
+            username=username,
+            full_name=full_name,
+            email=f"{username}@pilot.komek.kz",
+            role=role,
+            unit_kwargs=unit,
+        )
+        created += 1
+    return created
+
+
+def pilot_families(plan: SeedPlan) -> list[PilotFamily]:
+    slots = [
+        SchoolSlot(bin=b, region=r, student_count=n)
+        for b, r, n in School.objects.filter(connected=True).values_list(
+            "bin", "district__region__code", "student_count"
+        )
+    ]
+    return list(
+        pilot_population(
+            slots, seed=plan.seed, total=plan.requests, high_welfare=dict(plan.high_welfare)
+        )
+    )
+
+
+def pilot_cards_load(families: Iterable[PilotFamily]) -> int:
+    """Load the families' cards into the simulator (skips what is already loaded)."""
+    from scoring.card import parse_card
+    from scoring.simulator.models import SimulatedCard
+    from scoring.simulator.services import CardToLoad, simulated_cards_load
+
+    families = list(families)
+    loaded = set(
+        SimulatedCard.objects.filter(family_id__startswith="PILOT-")
+        .values_list("family_id", flat=True)
+        .distinct()
+    )
+    todo = [f for f in families if f.card["family_id"] not in loaded]
+    for start in range(0, len(todo), 2000):
+        cards = []
+        for f in todo[start : start + 2000]:
+            card = parse_card(f.card)
+            cards.append(
+                CardToLoad(
+                    file="pilot",
+                    index=f.index,
+                    doc=f.card,
+                    sha256=card.sha256(),
+                    family_id=card.family_id,
+                    member_iins=tuple(m.iin for m in card.members),
+                )
+            )
+        simulated_cards_load(cards)
+    return len(todo)
+
+
+def _request_data(f: PilotFamily, today: dt.date) -> dict[str, Any]:
+    return {
+        "student_iin": f.student_iin,
+        "student_full_name": f.student_full_name,
+        "grade": f.grade,
+        "guardian_iin": f.guardian_iin,
+        "guardian_full_name": f.guardian_full_name,
+        "guardian_phone": f.guardian_phone.replace(" ", ""),
+        "ground": f.ground,
+        "aid_kind": f.aid_kind,
+        "amount_kzt": f.amount_kzt,
+        "academic_year": PILOT_ACADEMIC_YEAR,
+        "comment": "",
+        "consent_method": "egov_sms",
+        "consent_reference": f"PILOT-{f.index:06d}",
+        "consent_given_on": today - dt.timedelta(days=1),
+        "consent_valid_until": today + dt.timedelta(days=365),
+    }
+
+
+def pilot_requests_submit(
+    families: list[PilotFamily],
+    *,
+    enqueue: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Submit each family's request through ``aid_request_submit`` (as the school's pedagogue),
+    in batches of one transaction each. Skips requests already there. Returns how many."""
+    schools = dict(School.objects.filter(connected=True).values_list("bin", "pk"))
+    done = set(
+        AidRequest.objects.unscoped()
+        .open()
+        .filter(academic_year=PILOT_ACADEMIC_YEAR)
+        .values_list("school_id", "student_iin", "aid_kind")
+    )
+    todo = [f for f in families if (schools[f.school_bin], f.student_iin, f.aid_kind) not in done]
+    pedagogues = {
+        m.school_id: m.user
+        for m in Membership.objects.select_related("user").filter(
+            role=Role.PEDAGOGUE, user__username__startswith="ped-"
+        )
+    }
+    scopes: dict[int, Any] = {}
+    today = timezone.localdate()
+    submitted = 0
+    for start in range(0, len(todo), SUBMIT_BATCH):
+        with transaction.atomic():
+            for f in todo[start : start + SUBMIT_BATCH]:
+                school_id = schools[f.school_bin]
+                user = pedagogues[school_id]
+                scope = scopes.get(school_id) or scopes.setdefault(school_id, scope_for(user))
+                try:
+                    services.aid_request_submit(
+                        scope=scope, actor=user, data=_request_data(f, today), enqueue=enqueue
+                    )
+                except services.DuplicateAidRequest:
+                    continue
+                submitted += 1
+        if progress:
+            progress(min(start + SUBMIT_BATCH, len(todo)), len(todo))
+    return submitted
+
+
+def active_request_ids() -> list[int]:
+    return list(
+        AidRequest.objects.unscoped()
+        .filter(status__in=ACTIVE_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def requests_enqueue(ids: Iterable[int]) -> int:
+    """(Re-)send ids to Celery: the task is idempotent, duplicates are skipped."""
+    from portal.requests import tasks
+
+    n = 0
+    for pk in ids:
+        tasks.aid_request_score.delay(pk)
+        n += 1
+    return n
+
+
+def _score_worker(ids: list[int]) -> None:
+    connections.close_all()
+    from scoring.sources import get_card_source
+
+    source = get_card_source()
+    try:
+        for pk in ids:
+            try:
+                services.aid_request_score(request_id=pk, source=source)
+            except Exception:  # noqa: BLE001 - the request stays active; a re-run retries it
+                logger.warning("seed: scoring request %s failed", pk, exc_info=True)
+    finally:
+        source.close()
+        connections.close_all()
+
+
+def requests_score_local(ids: list[int], workers: int) -> list[Any]:
+    """Score `ids` with the same service as the Celery task in `workers` local processes
+    (0: in this process). Returns the started processes (to join)."""
+    if workers <= 0:
+        _score_worker(ids)
+        return []
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_score_worker, args=(ids[k::workers],)) for k in range(workers)]
+    for p in procs:
+        p.start()
+    return procs
+
+
+@dataclass
+class Progress:
+    total: int
+    started: float
+    start_done: int
+
+    def line(self, done: int) -> tuple[str, float, float | None]:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = (done - self.start_done) / elapsed
+        eta = (self.total - done) / rate if rate > 0 else None
+        return f"{done}/{self.total}", rate, eta
+
+
+def scored_count() -> int:
+    return AidRequest.objects.unscoped().exclude(status__in=ACTIVE_STATUSES).count()

@@ -1,0 +1,262 @@
+"""Aid requests, their scoring attempts and decisions (app label ``portal``: tables unchanged)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from schools.identifiers import iin_error
+
+MAX_AMOUNT_KZT = 1_000_000
+_YEAR_RE = re.compile(r"^(\d{4})-(\d{4})$")
+_PHONE_RE = re.compile(r"^\+?7\d{10}$")
+
+
+def validate_iin(value: str) -> None:
+    error = iin_error(value)
+    if error == "format":
+        raise ValidationError(_("ИИН должен состоять из 12 цифр."), code="iin_format")
+    if error == "date":
+        raise ValidationError(_("Первые цифры ИИН не образуют дату рождения."), code="iin_date")
+    if error == "checksum":
+        raise ValidationError(_("ИИН не проходит проверку контрольной цифры."), code="iin_checksum")
+
+
+def validate_academic_year(value: str) -> None:
+    m = _YEAR_RE.match(value or "")
+    if not m or int(m.group(2)) != int(m.group(1)) + 1 or not 2000 <= int(m.group(1)) <= 2098:
+        raise ValidationError(
+            _("Учебный год указывается как «2026-2027» (два последовательных года)."),
+            code="academic_year",
+        )
+
+
+def validate_phone(value: str) -> None:
+    if not _PHONE_RE.match((value or "").replace(" ", "").replace("-", "")):
+        raise ValidationError(_("Телефон указывается в формате +7XXXXXXXXXX."), code="phone_format")
+
+
+class Ground(models.TextChoices):
+    ASP = "asp", _("получает АСП")
+    BELOW_SUBSISTENCE = "below_subsistence", _("доход ниже прожиточного минимума")
+    ORPHAN = "orphan", _("сирота / без попечения родителей")
+    EMERGENCY = "emergency", _("пострадавшие от чрезвычайной ситуации")
+    BOARD_DECISION = "board_decision", _("решение попечительского совета")
+
+
+class AidKind(models.TextChoices):
+    UNIFORM = "uniform", _("школьная форма и обувь")
+    SUPPLIES = "supplies", _("канцелярские и школьные принадлежности")
+    SPORTS_UNIFORM = "sports_uniform", _("спортивная форма")
+    MEALS = "meals", _("горячее питание")
+    OTHER = "other", _("другое")
+
+
+class ConsentMethod(models.TextChoices):
+    EGOV_SMS = "egov_sms", _("SMS через eGov")
+    WRITTEN = "written", _("письменное согласие")
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", _("в очереди на оценку")
+    SCORING = "scoring", _("идёт оценка")
+    SCORED = "scored", _("оценено")
+    DECIDED = "decided", _("решение принято")
+    NEEDS_REVIEW = "needs_review", _("требует проверки")
+    WITHDRAWN = "withdrawn", _("отозвано")
+
+
+ACTIVE_STATUSES = (Status.QUEUED, Status.SCORING)
+CLOSED_STATUSES = (Status.WITHDRAWN,)
+
+
+class AidRequestQuerySet(models.QuerySet):
+    def for_scope(self, scope) -> AidRequestQuerySet:  # noqa: ANN001 - schools.scope.Scope
+        if scope.sees_all_schools:
+            return self
+        return self.filter(school_id__in=scope.school_ids)
+
+    def unscoped(self) -> AidRequestQuerySet:
+        """Deliberate cross-school access: the scoring task and the stuck-request sweeper."""
+        return self
+
+    def open(self) -> AidRequestQuerySet:
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+
+class AidRequest(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="aid_requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    student_iin = models.CharField(_("ИИН учащегося"), max_length=12, validators=[validate_iin])
+    student_full_name = models.CharField(_("ФИО учащегося"), max_length=300)
+    grade = models.PositiveSmallIntegerField(
+        _("класс"), validators=[MinValueValidator(0), MaxValueValidator(11)]
+    )
+    guardian_iin = models.CharField(
+        _("ИИН родителя / законного представителя"), max_length=12, validators=[validate_iin]
+    )
+    guardian_full_name = models.CharField(
+        _("ФИО родителя / законного представителя"), max_length=300
+    )
+    guardian_phone = models.CharField(_("телефон"), max_length=20, validators=[validate_phone])
+    ground = models.CharField(_("основание"), max_length=32, choices=Ground.choices)
+    aid_kind = models.CharField(_("вид помощи"), max_length=32, choices=AidKind.choices)
+    amount_kzt = models.PositiveIntegerField(
+        _("сумма, ₸"), validators=[MinValueValidator(1), MaxValueValidator(MAX_AMOUNT_KZT)]
+    )
+    academic_year = models.CharField(
+        _("учебный год"), max_length=9, validators=[validate_academic_year]
+    )
+    comment = models.TextField(_("комментарий"), blank=True, max_length=2000)
+    consent_method = models.CharField(
+        _("способ согласия"), max_length=16, choices=ConsentMethod.choices, blank=True
+    )
+    consent_reference = models.CharField(_("номер / ссылка согласия"), max_length=100, blank=True)
+    consent_given_on = models.DateField(_("дата согласия"), null=True, blank=True)
+    consent_valid_until = models.DateField(_("согласие действует до"), null=True, blank=True)
+    status = models.CharField(
+        _("статус"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    status_reason = models.TextField(_("причина"), blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    attempt = models.PositiveIntegerField(default=1)  # current scoring attempt
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AidRequestQuerySet.as_manager()
+
+    class Meta:
+        app_label = "portal"
+        ordering = ["-created_at"]
+        verbose_name = _("заявка на помощь")
+        verbose_name_plural = _("заявки на помощь")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "student_iin", "aid_kind", "academic_year"],
+                condition=~Q(status="withdrawn"),
+                name="aidrequest_one_open_per_student_kind_year",
+            ),
+            models.CheckConstraint(
+                name="aidrequest_amount_range",
+                condition=Q(amount_kzt__gte=1, amount_kzt__lte=MAX_AMOUNT_KZT),
+            ),
+            models.CheckConstraint(
+                name="aidrequest_grade_range", condition=Q(grade__gte=0, grade__lte=11)
+            ),
+            models.CheckConstraint(
+                name="aidrequest_consent_dates",
+                condition=Q(consent_valid_until__isnull=True)
+                | Q(consent_given_on__isnull=True)
+                | Q(consent_valid_until__gte=models.F("consent_given_on")),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "status_changed_at"])]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+    def clean(self) -> None:
+        if (
+            self.consent_given_on
+            and self.consent_valid_until
+            and self.consent_valid_until < self.consent_given_on
+        ):
+            raise ValidationError(
+                {"consent_valid_until": _("Срок действия согласия раньше даты его получения.")}
+            )
+
+    def consent_problem(self, on: dt.date | None = None) -> str | None:
+        """None when the consent is recorded and valid on `on`, else a reason for people."""
+        on = on or timezone.localdate()
+        if not (self.consent_method and self.consent_given_on and self.consent_valid_until):
+            return str(_("Нет записанного согласия на обработку данных семьи."))
+        if self.consent_given_on > on:
+            return str(_("Согласие ещё не вступило в силу."))
+        if self.consent_valid_until < on:
+            return str(_("Срок действия согласия истёк."))
+        return None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class AidRequestScoring(models.Model):
+    """One assessment per scoring attempt of a request (contest → a new attempt)."""
+
+    request = models.ForeignKey(AidRequest, on_delete=models.PROTECT, related_name="scorings")
+    attempt = models.PositiveIntegerField()
+    assessment = models.OneToOneField(
+        "scoring.Assessment", on_delete=models.PROTECT, related_name="aid_request_scoring"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "portal"
+        ordering = ["-attempt"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "attempt"], name="aidrequestscoring_one_per_attempt"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}#{self.attempt}"
+
+
+class Decision(models.Model):
+    class Outcome(models.TextChoices):
+        APPROVE = "approve", _("одобрить")
+        REJECT = "reject", _("отказать")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(AidRequest, on_delete=models.PROTECT, related_name="decisions")
+    assessment = models.ForeignKey(
+        "scoring.Assessment", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    outcome = models.CharField(_("решение"), max_length=16, choices=Outcome.choices)
+    amount_kzt = models.PositiveIntegerField(
+        _("сумма, ₸"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_AMOUNT_KZT)],
+    )
+    recommendation = models.CharField(_("рекомендация"), max_length=32, blank=True)
+    against_recommendation = models.BooleanField(default=False)
+    reason = models.TextField(_("обоснование"), blank=True, max_length=4000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "portal"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="decision_amount_iff_approve",
+                condition=Q(outcome="approve", amount_kzt__isnull=False)
+                | Q(outcome="reject", amount_kzt__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="decision_reason_when_against",
+                condition=Q(against_recommendation=False) | ~Q(reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.outcome}"

@@ -1,0 +1,243 @@
+"""Pedagogue pages for aid requests (HTMX + Bootstrap). Views only parse input and render:
+reads go through `portal.requests.selectors`, writes through `portal.requests.services`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.audit.services import audit_record
+from portal.requests import selectors, services
+from portal.requests.forms import AidRequestForm, DecisionForm, FilterForm
+from portal.requests.models import AidRequest, validate_iin
+
+PAGE_SIZE = 20
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not request.scope.is_school_staff:
+        raise PermissionDenied
+
+
+def _audit_view(
+    request: HttpRequest, action: str, req: AidRequest | None = None, **detail: Any
+) -> None:
+    audit_record(
+        action=action,
+        scope=request.scope,
+        actor=request.user,
+        object_type="aid_request",
+        object_id=str(req.public_id) if req else "",
+        school_id=req.school_id if req else request.scope.school_id,
+        ip=client_ip(request),
+        detail={"via": "web", **detail},
+    )
+
+
+def _bootstrap(form: forms.Form) -> forms.Form:
+    for name, field in form.fields.items():
+        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        if name in form.errors:
+            css += " is-invalid"
+        field.widget.attrs.setdefault("class", css)
+    return form
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@login_required
+@require_GET
+def aid_request_list(request: HttpRequest) -> HttpResponse:
+    selectors.require_family_access(request.scope)
+    f = FilterForm(request.GET or None)
+    params = f.cleaned_data if f.is_valid() else {}
+    qs = selectors.aid_requests_for_scope(
+        scope=request.scope,
+        filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
+        search=params.get("q", ""),
+        sort=params.get("sort") or "-created",
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    _audit_view(request, "aid_request.list_view", count=len(page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx = {
+        "page": page,
+        "filter_form": _bootstrap(f if f.is_bound else FilterForm()),
+        "query": query.urlencode(),
+        "can_submit": request.scope.is_school_staff,
+    }
+    template = (
+        "requests/partials/_aid_request_table.html"
+        if getattr(request, "htmx", False) and request.htmx.target == "aid-request-table"
+        else "requests/list.html"
+    )
+    return render(request, template, ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def aid_request_create(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    form = AidRequestForm(request.POST or None)
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            req = services.aid_request_submit(
+                scope=request.scope,
+                actor=request.user,
+                data=form.cleaned_data,
+                ip=client_ip(request),
+            )
+        except services.DuplicateAidRequest as exc:
+            duplicate = exc.existing
+            form.add_error(
+                None,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    str(exc),
+                    reverse("requests:aid-request-detail", args=[duplicate.public_id]),
+                    _("Открыть существующую заявку"),
+                ),
+            )
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            messages.success(request, _("Заявка подана."))
+            return redirect("requests:aid-request-detail", public_id=req.public_id)
+    return render(
+        request,
+        "requests/create.html",
+        {"form": _bootstrap(form), "duplicate": duplicate},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def validate_iin_field(request: HttpRequest) -> HttpResponse:
+    """HTMX: validate one ИИН field as it changes (field name in `field`)."""
+    _require_staff(request)
+    field = request.POST.get("field", "student_iin")
+    if field not in ("student_iin", "guardian_iin"):
+        field = "student_iin"
+    value = (request.POST.get(field) or "").strip()
+    error = ""
+    if value:
+        try:
+            validate_iin(value)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    return render(
+        request,
+        "requests/partials/_iin_feedback.html",
+        {"field": field, "error": error, "ok": bool(value) and not error},
+    )
+
+
+@login_required
+@require_GET
+def aid_request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    req = selectors.aid_request_get(scope=request.scope, public_id=public_id)
+    view = selectors.aid_request_view(scope=request.scope, aid_request=req)
+    _audit_view(request, "aid_request.view", req)
+    form = DecisionForm(initial={"amount_kzt": req.amount_kzt})
+    return render(
+        request,
+        "requests/detail.html",
+        {
+            "v": view,
+            "req": req,
+            "decision_form": _bootstrap(form),
+            "can_act": request.scope.is_school_staff,
+        },
+    )
+
+
+@login_required
+@require_GET
+def aid_request_status(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """HTMX polling fragment: the status badge; a full reload once scoring has finished."""
+    req = selectors.aid_request_get(scope=request.scope, public_id=public_id)
+    response = render(request, "requests/partials/_aid_request_status.html", {"req": req})
+    if not req.is_active and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _act(request: HttpRequest, public_id: Any, fn: Any, ok: str, **kwargs: Any) -> HttpResponse:
+    _require_staff(request)
+    req = selectors.aid_request_get(scope=request.scope, public_id=public_id)
+    try:
+        fn(
+            scope=request.scope,
+            actor=request.user,
+            aid_request=req,
+            ip=client_ip(request),
+            **kwargs,
+        )
+    except services.InvalidTransition as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        for errs in exc.message_dict.values():
+            for e in errs:
+                messages.error(request, e)
+    else:
+        messages.success(request, ok)
+    return redirect("requests:aid-request-detail", public_id=req.public_id)
+
+
+@login_required
+@require_POST
+def aid_request_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        _require_staff(request)
+        selectors.aid_request_get(scope=request.scope, public_id=public_id)
+        for errs in form.errors.values():
+            for e in errs:
+                messages.error(request, e)
+        return redirect("requests:aid-request-detail", public_id=public_id)
+    return _act(
+        request,
+        public_id,
+        services.aid_request_decide,
+        _("Решение записано."),
+        outcome=form.cleaned_data["outcome"],
+        amount_kzt=form.cleaned_data.get("amount_kzt"),
+        reason=form.cleaned_data.get("reason", ""),
+    )
+
+
+@login_required
+@require_POST
+def aid_request_contest(request: HttpRequest, public_id: Any) -> HttpResponse:
+    return _act(
+        request,
+        public_id,
+        services.aid_request_contest,
+        _("Карта семьи будет запрошена заново, заявка оценивается повторно."),
+    )
+
+
+@login_required
+@require_POST
+def aid_request_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
+    return _act(request, public_id, services.aid_request_withdraw, _("Заявка отозвана."))

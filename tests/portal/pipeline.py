@@ -1,0 +1,57 @@
+"""Helpers of the tests that run a REAL Celery worker (a subprocess on Redis)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from portal.requests.models import AidRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def status_of(req: AidRequest) -> str:
+    return AidRequest.objects.get(pk=req.pk).status
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], queue: str) -> None:
+        self.env, self.queue = env, queue
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        cmd = [
+            sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo",
+            "-Q", self.queue, "--without-heartbeat", "--without-gossip", "--without-mingle",
+            "--loglevel", "WARNING",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
+            cmd, cwd=ROOT, env=self.env, start_new_session=True
+        )
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()

@@ -1,0 +1,141 @@
+"""The REST API: create, list, detail, decision, contest, withdraw; scope and roles; tokens."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from portal.audit.models import AuditEvent
+from portal.requests.models import AidRequest, Status
+from tests.portal.factories import (
+    api_payload,
+    iin_with_category,
+    score,
+    student_iin,
+    submit,
+)
+
+pytestmark = pytest.mark.django_db
+LIST = "/api/v1/aid-requests/"
+
+
+@pytest.fixture
+def api_for(world):
+    def make(persona: str) -> APIClient:
+        c = APIClient()
+        c.force_authenticate(world.user(persona))
+        return c
+
+    return make
+
+
+def test_it_creates_a_request_and_enqueues_it(api_for, no_enqueue):
+    r = api_for("pedagogue_a").post(LIST, api_payload(), format="json")
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert body["status"] == "queued" and body["assessment"] is None
+    req = AidRequest.objects.get(public_id=body["id"])
+    assert no_enqueue == [req.pk]
+
+
+def test_it_names_the_bad_field(api_for, no_enqueue):
+    r = api_for("pedagogue_a").post(
+        LIST, api_payload(student_iin="123456789012", academic_year="2026-2026"), format="json"
+    )
+    assert r.status_code == 400
+    assert set(r.json()) == {"student_iin", "academic_year"}
+
+
+def test_it_refuses_a_duplicate_with_a_link(api_for, no_enqueue):
+    c = api_for("pedagogue_a")
+    first = c.post(LIST, api_payload(), format="json").json()
+    r = c.post(LIST, api_payload(), format="json")
+    assert r.status_code == 409
+    assert r.json()["existing"]["id"] == first["id"]
+
+
+def test_it_lets_only_school_staff_create(api_for, no_enqueue):
+    for persona, code in {"auditor": 403, "region_analyst": 403, "norole": 403}.items():
+        assert api_for(persona).post(LIST, api_payload(), format="json").status_code == code
+
+
+def test_it_lists_only_the_scope_with_filters(world, api_for, no_enqueue):
+    submit(world)
+    submit(world, student_iin=student_iin(2), aid_kind="meals")
+    submit(world, "pedagogue_c", student_iin=student_iin(3))
+    r = api_for("pedagogue_a").get(LIST)
+    assert r.json()["count"] == 2
+    assert api_for("pedagogue_a").get(LIST, {"aid_kind": "meals"}).json()["count"] == 1
+    assert api_for("pedagogue_c").get(LIST).json()["count"] == 1
+    assert api_for("auditor").get(LIST).json()["count"] == 3
+    assert api_for("region_analyst").get(LIST).status_code == 403
+    assert AuditEvent.objects.filter(action="aid_request.list_view").count() == 4
+
+
+def test_it_shows_the_assessment_and_recommendation(world, api_for, no_enqueue):
+    req = submit(world, student_iin=iin_with_category(6))
+    score(req)
+    r = api_for("pedagogue_a").get(f"{LIST}{req.public_id}/")
+    body = r.json()
+    assert body["assessment"]["category"] == 6 and body["assessment"]["high_welfare"] is True
+    assert body["assessment"]["markers"] and body["assessment"]["rule_set"]
+    assert body["recommendation"]["code"] == "exclude"
+    assert AuditEvent.objects.filter(
+        action="aid_request.view", object_id=str(req.public_id)
+    ).exists()
+
+
+def test_it_hides_other_schools_and_family_data_from_analysts(world, api_for, no_enqueue):
+    req = submit(world)
+    url = f"{LIST}{req.public_id}/"
+    assert api_for("pedagogue_b").get(url).status_code == 404
+    assert api_for("pedagogue_c").get(url).status_code == 404
+    for persona in ("region_analyst", "district_analyst", "ministry_analyst"):
+        r = api_for(persona).get(url)
+        assert r.status_code == 403 and "student_iin" not in r.json()
+    for action in ("decision", "contest", "withdraw"):
+        assert api_for("pedagogue_c").post(f"{url}{action}/", {}).status_code == 404
+        assert api_for("region_analyst").post(f"{url}{action}/", {}).status_code == 403
+        assert api_for("auditor").post(f"{url}{action}/", {}).status_code == 403
+
+
+def test_it_decides_contests_and_withdraws(world, api_for, no_enqueue):
+    req = submit(world, student_iin=iin_with_category(6))
+    score(req)
+    c = api_for("pedagogue_a")
+    url = f"{LIST}{req.public_id}/"
+    r = c.post(f"{url}decision/", {"outcome": "approve", "amount_kzt": 40000}, format="json")
+    assert r.status_code == 400 and "reason" in r.json()
+    r = c.post(
+        f"{url}decision/",
+        {"outcome": "approve", "amount_kzt": 40000, "reason": "ЧС"},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    assert r.json()["decision"]["against_recommendation"] is True
+    assert r.json()["status"] == "decided"
+    assert c.post(f"{url}withdraw/").status_code == 409
+    r = c.post(f"{url}contest/")
+    assert r.status_code == 202 and r.json()["status"] == "queued" and r.json()["attempt"] == 2
+    assert c.post(f"{url}withdraw/").json()["status"] == Status.WITHDRAWN
+
+
+def test_it_accepts_a_token_from_the_command(world, no_enqueue):
+    out = io.StringIO()
+    call_command("api_token", "pedagogue_a", stdout=out)
+    token = out.getvalue().strip()
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert c.get(LIST).status_code == 200
+    assert c.post(LIST, api_payload(), format="json").status_code == 201
+    assert APIClient().get(LIST).status_code == 403
+
+
+def test_it_serves_the_schema_and_docs(client):
+    r = client.get("/api/v1/schema/")
+    assert r.status_code == 200 and b"/api/v1/aid-requests/" in r.content
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content

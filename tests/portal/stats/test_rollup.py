@@ -1,0 +1,100 @@
+"""The rollup kept in step by the services equals the rollup rebuilt from scratch."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.core.management import call_command
+
+from portal.requests import services
+from portal.requests.models import AidRequest, Status
+from portal.stats.models import StatsBucket
+from schools.scope import scope_for
+from tests.portal.factories import (
+    FakeSource,
+    iin_with_category,
+    score,
+    student_iin,
+)
+from tests.portal.factories import stats_rollup as rollup
+from tests.portal.factories import submit as submit_one
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_counts_a_submission_in_the_same_transaction(world, no_enqueue):
+    req = submit_one(world)
+    row = StatsBucket.objects.get(requests=1)
+    assert (row.school_id, row.status, row.category, row.region_id) == (
+        world.school_a.pk,
+        Status.QUEUED,
+        0,
+        world.kar.pk,
+    )
+    score(req)
+    assert StatsBucket.objects.get(requests=1).status == Status.SCORED
+    assert StatsBucket.objects.filter(requests=1).get().category > 0
+
+
+def test_it_equals_rebuild_after_random_transitions(world, no_enqueue):
+    rng = random.Random(7)
+    personas = ["pedagogue_a", "principal_a", "pedagogue_b", "pedagogue_c"]
+    kinds = ["uniform", "supplies", "meals", "other"]
+    grounds = ["asp", "below_subsistence", "orphan", "board_decision"]
+    reqs = []
+    for i in range(40):
+        persona = rng.choice(personas)
+        overrides = {
+            "student_iin": student_iin(100 + i),
+            "aid_kind": rng.choice(kinds),
+            "ground": rng.choice(grounds),
+            "amount_kzt": rng.randint(1000, 90_000),
+        }
+        if rng.random() < 0.1:
+            overrides["consent_method"] = ""  # no consent → needs_review at once
+        reqs.append((persona, submit_one(world, persona, **overrides)))
+    for _round in range(3):
+        for persona, req in reqs:
+            req.refresh_from_db()
+            user = world.user(persona)
+            scope = scope_for(user)
+            roll = rng.random()
+            try:
+                if req.status in (Status.QUEUED, Status.SCORING) and roll < 0.8:
+                    score(req)
+                elif req.status == Status.SCORED and roll < 0.5:
+                    outcome = rng.choice(["approve", "reject"])
+                    services.aid_request_decide(
+                        scope=scope,
+                        actor=user,
+                        aid_request=req,
+                        outcome=outcome,
+                        amount_kzt=rng.randint(1000, 50_000),
+                        reason="Проверено комиссией",
+                    )
+                elif req.status in (Status.SCORED, Status.DECIDED) and roll < 0.6:
+                    services.aid_request_contest(scope=scope, actor=user, aid_request=req)
+                elif roll > 0.93:
+                    services.aid_request_withdraw(scope=scope, actor=user, aid_request=req)
+            except services.InvalidTransition:
+                pass
+    assert {r.status for _p, r in reqs} and AidRequest.objects.count() == 40
+    statuses = set(AidRequest.objects.values_list("status", flat=True))
+    assert {Status.SCORED, Status.DECIDED} <= statuses
+    live = rollup()
+    call_command("rebuild_stats", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert rollup() == live
+    assert sum(v[0] for k, v in live.items() if k[0] == "StatsBucket") == 40
+    assert sum(v[0] for k, v in live.items() if k[0] == "StatsDistrictBucket") == 3 * 40
+
+
+def test_it_counts_needs_review_after_a_card_failure(world, no_enqueue):
+    from scoring.sources import CardNotFound
+
+    req = submit_one(world, student_iin=iin_with_category(1, 2, 3))
+    services.aid_request_score(request_id=req.pk, source=FakeSource(CardNotFound()))
+    assert StatsBucket.objects.get(requests=1).status == Status.NEEDS_REVIEW
+    live = rollup()
+    call_command("rebuild_stats", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert rollup() == live
