@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from portal import selectors, services
+from portal.accounts.throttle import client_ip
 
 PAGE_SIZE = 50
 CSV_COLUMNS = (
@@ -60,7 +61,7 @@ def _audit_access(request: HttpRequest, action: str) -> None:
         scope=request.scope,
         actor=request.user,
         object_type="audit_log",
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
         detail={"filters": {k: v for k, v in request.GET.items() if k != "page"}},
     )
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.throttle import client_ip
 from portal.rules import selectors, services
 from portal.rules.diff import ruleset_diff
 from portal.rules.forms import (
@@ -341,7 +342,7 @@ def preview_affected(request: HttpRequest, public_id: Any) -> HttpResponse:
         object_type="impact_preview",
         object_id=str(preview.public_id),
         school_id=scope.school_id,
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
         detail={"count": len(requests_)},
     )
     return render(
