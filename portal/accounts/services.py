@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -34,7 +35,7 @@ def api_token_issue(
     if not name:
         raise ValidationError({"name": _("Укажите название токена.")})
     # Serialise issuing per user (the limit below must hold under concurrency).
-    type(actor).objects.select_for_update().filter(pk=actor.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
     limit = settings.REST_KNOX.get("TOKEN_LIMIT_PER_USER")
     if limit is not None and ApiToken.objects.filter(user=actor).count() >= int(limit):
         raise ValidationError(

@@ -31,13 +31,13 @@ def forwards(apps, schema_editor):
     for key, user_id in rows:
         if user_id not in enrolled:
             continue
-        ApiToken.objects.create(
+        ApiToken(
             digest=hashlib.sha512(key.encode("utf-8")).hexdigest(),
             token_key=key[:KNOX_TOKEN_KEY_LENGTH],
             user_id=user_id,
             expiry=expiry,
             name="migrated",
-        )
+        ).save(force_insert=True)
     with connection.cursor() as cur:
         cur.execute("DROP TABLE authtoken_token")
         cur.execute("DELETE FROM django_migrations WHERE app = 'authtoken'")
