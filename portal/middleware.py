@@ -154,6 +154,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if "no-store" in response.get("Cache-Control", ""):
+            return response
         if not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)

@@ -326,6 +326,9 @@ REQUEST_MAX_BODY_BYTES = int(os.environ.get("REQUEST_MAX_BODY_BYTES", str(5 * 10
 # --- REST ------------------------------------------------------------------------------------
 # API tokens: django-rest-knox (SHA-512 digests at rest), expiring after API_TOKEN_TTL_DAYS.
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model label
+# knox's own model is swapped for ours: its migrations (which would create an unused
+# knox_authtoken table) are not run.
+MIGRATION_MODULES = {"knox": None}
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),

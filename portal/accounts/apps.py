@@ -11,6 +11,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from portal.accounts import mfa
+        from portal.accounts import mfa, schema  # noqa: F401 - OpenAPI auth extensions
 
         mfa.secure_admin_site(admin.site)
