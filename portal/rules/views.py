@@ -416,7 +416,16 @@ def golden_list(request: HttpRequest) -> HttpResponse:
                 shown = "; ".join(f"{p.path or '—'}: {p.reason}" for p in exc.problems[:5])
                 form.add_error(None, _("Это не карта семьи family-card/1: %(p)s") % {"p": shown})
             else:
-                messages.success(request, _("Эталонный случай добавлен."))
+                if data.get("assessment_id"):
+                    messages.success(
+                        request,
+                        _(
+                            "Эталонный случай добавлен: сохранена обезличенная копия карты "
+                            "(идентификаторы заменены, даты сдвинуты, категория та же)."
+                        ),
+                    )
+                else:
+                    messages.success(request, _("Эталонный случай добавлен."))
                 return redirect("rules:golden-list")
         status = 400
     return render(request, "rules/golden.html", {"cases": cases, "form": form}, status=status)
