@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -100,7 +101,10 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": with_db(base_url, bench_db),
         "KOMEK_TESTING": "1",
-        "AXES_ENABLED": "0",
+        "FAMILY_CARD_SIM_ENABLED": "1",
+        "FAMILY_CARD_SIM_ALLOW_PRODUCTION": "1",
+        "FAMILY_CARD_SIM_SECRET": os.environ.get("FAMILY_CARD_SIM_SECRET")
+        or secrets.token_urlsafe(32),
         "CELERY_QUEUE": queue,
         "FAMILY_CARD_URL": f"http://127.0.0.1:{sim_port}/familycard-sim",
         "FAMILY_CARD_SIM_REDIS_PREFIX": f"komek:bench:{queue}:sim:",
@@ -127,8 +131,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from rest_framework.authtoken.models import Token
-
+    from portal.accounts.services import api_token_issue
     from portal.requests.models import AidRequest, AidRequestScoring, Status
     from schools.identifiers import make_identifier
     from schools.models import District, Role, School
@@ -144,7 +147,10 @@ def main() -> None:
         username="bench_pedagogue", full_name="Бенч", email="bench@example.kz",
         role=Role.PEDAGOGUE, unit_kwargs={"school": school}, password="Bench-Password-42",  # noqa: S106
     ).user  # fmt: skip
-    token = Token.objects.create(user=user).key
+    from schools.demo import demo_totp_secret, enroll_mfa
+
+    enroll_mfa(user, demo_totp_secret("bench_pedagogue"))  # tokens need TOTP
+    token = api_token_issue(actor=user, name="bench", via="bench")[1]
 
     # On one 2-core machine the web, the card service and the worker share the CPU. In
     # production they run on separate machines; here the API server runs at a lower CPU

@@ -75,6 +75,26 @@ def service_env(dbname: str = "komek") -> dict[str, str]:
     return env
 
 
+def simulator_env(env: dict[str, str], *, secret: str | None = None) -> None:
+    """Enable the family card simulator explicitly (a development tool, off by default), with
+    the shared secret it demands from every caller (the card client sends it)."""
+    env["FAMILY_CARD_SIM_ENABLED"] = "1"
+    if not env.get("FAMILY_CARD_SIM_SECRET"):
+        env["FAMILY_CARD_SIM_SECRET"] = secret or _machine_sim_secret()
+
+
+def _machine_sim_secret() -> str:
+    """A random simulator secret kept under var/ (0600), the same for every local process."""
+    import secrets
+
+    path = VAR / "familycard-sim.secret"
+    if not path.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 def _socket_alive(url: str) -> bool:
     """True when a postgres/redis URL given by a unix socket points at a live socket."""
     from urllib.parse import unquote, urlparse
@@ -108,6 +128,11 @@ def ensure_service_env() -> None:
         os.environ.setdefault(key, env[key])
     # Embedded services mean a developer's machine: development settings, as `make demo` uses.
     os.environ.setdefault("DEBUG", "1")
+    if os.environ.get("DEBUG") == "1" and "FAMILY_CARD_SIM_ENABLED" not in os.environ:
+        sim: dict[str, str] = dict(os.environ)
+        simulator_env(sim)
+        for key in ("FAMILY_CARD_SIM_ENABLED", "FAMILY_CARD_SIM_SECRET"):
+            os.environ.setdefault(key, sim[key])
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
@@ -115,8 +140,13 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 
 def cmd_test(extra: list[str]) -> int:
+    import secrets
+
     env = service_env()
     env["KOMEK_TESTING"] = "1"
+    # The tests exercise the simulator with DEBUG off: the deliberate override, with a secret.
+    simulator_env(env, secret=secrets.token_urlsafe(32))
+    env["FAMILY_CARD_SIM_ALLOW_PRODUCTION"] = "1"
     # One test database per configured database, so that checkouts sharing a server never meet.
     dbname = env["DATABASE_URL"].rsplit("/", 1)[-1].split("?", 1)[0] or "komek"
     env.setdefault("KOMEK_TEST_DB_NAME", f"test_{dbname}")
@@ -128,12 +158,21 @@ def cmd_demo(port: int, seed: bool) -> int:
     started = time.monotonic()
     env = service_env()
     env.setdefault("DEBUG", "1")
+    simulator_env(env)
     env.setdefault("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")
     env.setdefault("FAMILY_CARD_URL", f"http://127.0.0.1:{port}/familycard-sim")
+    (VAR / "demo.env").touch(mode=0o600)
     (VAR / "demo.env").write_text(
         "".join(
             f"{k}={env[k]}\n"
-            for k in ("DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "FAMILY_CARD_URL")
+            for k in (
+                "DATABASE_URL",
+                "CELERY_BROKER_URL",
+                "DEBUG",
+                "FAMILY_CARD_URL",
+                "FAMILY_CARD_SIM_ENABLED",
+                "FAMILY_CARD_SIM_SECRET",
+            )
         )
     )
     _manage(env, "migrate", "--noinput")

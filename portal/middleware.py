@@ -8,22 +8,32 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
+from portal.accounts.mfa import mfa_next_step, mfa_passed, user_has_totp
 from schools.scope import scope_for
 
-# Paths a signed-in user may reach before enrolling MFA.
-MFA_EXEMPT_PREFIXES = (
-    "/accounts/",
-    "/static/",
-    "/i18n/",
-    "/healthz",
-    "/familycard-sim/",
-    "/api/",
+# What a signed-in user may reach before completing the second factor in this session:
+# sign-out, setting up TOTP (and the password confirmation it asks for), the TOTP step of a
+# pending sign-in, the language switch, health and static files. Nothing that shows data.
+MFA_PENDING_URL_NAMES = frozenset(
+    {
+        "account_login",
+        "account_logout",
+        "account_reauthenticate",
+        "mfa_authenticate",
+        "mfa_reauthenticate",
+        "mfa_activate_totp",
+        "set_language",
+        "healthz",
+    }
 )
+MFA_PENDING_PREFIXES = ("/static/",)
 
 
 class ScopeMiddleware:
@@ -37,14 +47,17 @@ class ScopeMiddleware:
         return self.get_response(request)
 
 
-def user_has_mfa(user) -> bool:  # noqa: ANN001
-    from allauth.mfa.models import Authenticator
-
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+def _url_name(request: HttpRequest) -> str | None:
+    try:
+        return resolve(request.path_info).url_name
+    except Resolver404:
+        return None
 
 
 class RequireMFAMiddleware:
-    """Every role needs TOTP: a signed-in user without it is sent to set it up first."""
+    """Every door needs the second factor: pages, HTMX fragments, exports, the admin and the
+    session-authenticated API. "Passed" is the session's own record of a completed TOTP step
+    (:func:`portal.accounts.mfa.mfa_passed`), never "the user has a device"."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -54,16 +67,24 @@ class RequireMFAMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and not request.path.startswith(MFA_EXEMPT_PREFIXES)
-            and not request.session.get("_mfa_ok")
+            and not request.path.startswith(MFA_PENDING_PREFIXES)
+            and _url_name(request) not in MFA_PENDING_URL_NAMES
+            and not mfa_passed(request)
         ):
-            if user_has_mfa(user):
-                request.session["_mfa_ok"] = True
-            else:
+            message = _("Для работы в портале нужен второй фактор: код из приложения (TOTP).")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=403)
+            if not user_has_totp(user):
                 messages.warning(
                     request, _("Для работы в портале подключите двухфакторную аутентификацию.")
                 )
-                return redirect("mfa_activate_totp")
+            response = mfa_next_step(request)
+            if request.headers.get("HX-Request"):
+                # An HTMX fragment: no data, and the whole page goes to the next step.
+                hx = HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
+                hx["HX-Redirect"] = response["Location"]
+                return hx
+            return response
         return self.get_response(request)
 
 
@@ -97,3 +118,45 @@ class SessionTimeoutMiddleware:
             if now - last >= 60 or "_last_seen" not in session:
                 session["_last_seen"] = now
         return self.get_response(request)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses (413) a request whose declared body is larger than ``REQUEST_MAX_BODY_BYTES``
+    before anything reads it. Smaller limits: Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` for
+    forms (400) and the API's JSON parser (413)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.REQUEST_MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if limit and declared > limit:
+            message = _("Тело запроса слишком большое (больше %(mb)d МБ).") % {
+                "mb": max(1, limit // (1024 * 1024))
+            }
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every dynamic response (pages, fragments, exports, the
+    API): any of them may carry family data, and none may stay in a browser's or a proxy's
+    cache. Static files are served before this middleware (WhiteNoise) and keep theirs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "no-store" in response.get("Cache-Control", ""):
+            return response
+        if not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response

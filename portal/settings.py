@@ -51,21 +51,30 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "axes",
     "django_htmx",
+    "csp",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "schools",
     "scoring",
-    "scoring.simulator",
     "portal",
+    "portal.accounts",
 ]
+# The family card simulator is a development tool: installed and mounted only when enabled
+# explicitly (`make demo` and `make test` do); with DEBUG off a system check refuses it unless
+# FAMILY_CARD_SIM_ALLOW_PRODUCTION and a FAMILY_CARD_SIM_SECRET are set (portal/checks.py).
+FAMILY_CARD_SIM_ENABLED = env_bool("FAMILY_CARD_SIM_ENABLED", False)
+if FAMILY_CARD_SIM_ENABLED:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("portal"), "scoring.simulator")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.BodySizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portal.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,7 +87,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.ScopeMiddleware",
     "portal.middleware.RequireMFAMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -180,7 +188,12 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # --- Family card service ---------------------------------------------------------------------
 FAMILY_CARD_URL = os.environ.get("FAMILY_CARD_URL", "")  # "" → this site's /familycard-sim
-FAMILY_CARD_SIM_ENABLED = env_bool("FAMILY_CARD_SIM_ENABLED", True)
+# The shared secret the simulator demands (`Authorization: Bearer …`); the card client sends
+# FAMILY_CARD_API_KEY, which defaults to it. FAMILY_CARD_SIM_ALLOW_PRODUCTION: the deliberate
+# override that lets the simulator run with DEBUG off (never on a real deployment).
+FAMILY_CARD_SIM_SECRET = os.environ.get("FAMILY_CARD_SIM_SECRET", "")
+FAMILY_CARD_SIM_ALLOW_PRODUCTION = env_bool("FAMILY_CARD_SIM_ALLOW_PRODUCTION", False)
+FAMILY_CARD_API_KEY = os.environ.get("FAMILY_CARD_API_KEY", "") or FAMILY_CARD_SIM_SECRET
 # The simulator (scoring.simulator): synthetic cards as of this date; the share (‰) of valid
 # ИИНs it answers 404 for; injected faults (run-time overrides live in Redis under the prefix:
 # `manage.py familycard_sim faults …`). A "timeout" sleeps FAMILY_CARD_SIM_TIMEOUT_SLEEP seconds
@@ -198,7 +211,6 @@ FAMILY_CARD_SIM_REDIS_PREFIX = os.environ.get(
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -216,15 +228,24 @@ if env_bool("KOMEK_TESTING"):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
-ACCOUNT_ADAPTER = "portal.auth_adapters.StaffOnlyAccountAdapter"
+ACCOUNT_ADAPTER = "portal.accounts.adapters.AccountAdapter"
+MFA_ADAPTER = "portal.accounts.adapters.MFAAdapter"
+MFA_FORMS = {
+    "authenticate": "portal.accounts.forms.ThrottledAuthenticateForm",
+    "reauthenticate": "portal.accounts.forms.ThrottledReauthenticateForm",
+    "activate_totp": "portal.accounts.forms.RecordingActivateTOTPForm",
+}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# Failed sign-ins (password and TOTP) are throttled by portal/accounts/throttle.py: per
+# account with growing delays, per IP only as a high ceiling. allauth's own per-IP counting
+# of failures is off; its "login" limit stays as a flood guard well above a school's staff.
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login": os.environ.get("SIGNIN_IP_RATE", "300/m/ip"),
+    "login_failed": "",
     "reset_password": "5/m/ip,3/5m/key",
     "reset_password_from_key": "20/m/ip",
 }
@@ -234,12 +255,24 @@ MFA_TOTP_ISSUER = "Komek"
 MFA_RECOVERY_CODE_COUNT = 10
 MFA_TOTP_TOLERANCE = 1
 
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# Sign-in throttling (portal/accounts/throttle.py). Per account: SIGNIN_FREE_FAILURES
+# failures without delay, then each further attempt waits SIGNIN_DELAY_BASE × 2^k seconds, at
+# most SIGNIN_DELAY_MAX; counters are forgotten SIGNIN_FAILURE_MEMORY seconds after the last
+# failure and cleared by a success. A browser that completed a sign-in of the account before
+# (signed "known device" cookie) has its own counter, so nobody can lock a user out of their
+# own browser. Per client IP: at most SIGNIN_IP_FAILURE_LIMIT failures per
+# SIGNIN_IP_WINDOW seconds (a whole school signs in from one address).
+SIGNIN_FREE_FAILURES = int(os.environ.get("SIGNIN_FREE_FAILURES", "3"))
+SIGNIN_DELAY_BASE = float(os.environ.get("SIGNIN_DELAY_BASE", "2"))
+SIGNIN_DELAY_MAX = float(os.environ.get("SIGNIN_DELAY_MAX", "900"))
+SIGNIN_FAILURE_MEMORY = int(os.environ.get("SIGNIN_FAILURE_MEMORY", str(24 * 3600)))
+SIGNIN_IP_FAILURE_LIMIT = int(os.environ.get("SIGNIN_IP_FAILURE_LIMIT", "200"))
+SIGNIN_IP_WINDOW = int(os.environ.get("SIGNIN_IP_WINDOW", "900"))
+SIGNIN_DEVICE_COOKIE_AGE = int(os.environ.get("SIGNIN_DEVICE_COOKIE_AGE", str(180 * 86400)))
+# The client IP (audit rows, throttling): REMOTE_ADDR, or with TRUSTED_PROXY_COUNT = N
+# reverse proxies in front of gunicorn, the N-th address from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 3600)))
@@ -282,12 +315,33 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("KOMEK_TESTING")
 
+# --- Request bodies ---------------------------------------------------------------------------
+# Django refuses larger form bodies (400), the API's JSON parser larger JSON bodies (413), and
+# portal.middleware.BodySizeLimitMiddleware any body whose Content-Length exceeds
+# REQUEST_MAX_BODY_BYTES (413) before it is read. Uploaded files have their own field limits.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+REQUEST_MAX_BODY_BYTES = int(os.environ.get("REQUEST_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
+
 # --- REST ------------------------------------------------------------------------------------
+# API tokens: django-rest-knox (SHA-512 digests at rest), expiring after API_TOKEN_TTL_DAYS.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model label
+# knox's own model is swapped for ours: its migrations (which would create an unused
+# knox_authtoken table) are not run.
+MIGRATION_MODULES = {"knox": None}
+API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": int(os.environ.get("API_TOKEN_LIMIT_PER_USER", "10")),
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.accounts.authentication.MFASessionAuthentication",
+        "portal.accounts.authentication.ApiTokenAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.LimitedJSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
@@ -307,6 +361,22 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles, fonts and connections from this site
+# only; no inline script, no inline style; the TOTP QR code is a data: image.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if not DEBUG and not env_bool("KOMEK_TESTING"):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
@@ -322,4 +392,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-AXES_VERBOSE = False

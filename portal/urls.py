@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
+    path("account/", include("portal.accounts.urls")),
+    # /admin/login/ answers with allauth's sign-in (portal.accounts.mfa.secure_admin_site).
     path("admin/", admin.site.urls),
     path("", include("portal.home.urls")),
     path("schools/", include("schools.urls")),
@@ -19,5 +21,6 @@ urlpatterns = [
     path("stats/", include("portal.stats.urls")),
 ]
 
+# A development tool, mounted only when enabled explicitly (and then installed too).
 if settings.FAMILY_CARD_SIM_ENABLED:
     urlpatterns.append(path("familycard-sim/", include("scoring.simulator.urls")))

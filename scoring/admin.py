@@ -1,8 +1,8 @@
-"""Read-only admin for rule sets and assessments.
+"""Read-only admin for rule sets.
 
 Rule sets change only through ``manage.py rules import`` and the publishing service.
-Assessments hold family data: the admin shows their result and provenance, never the card or
-the trace (family-level data is shown, with an audit event, in the portal's own pages).
+Assessments hold family data: their (audited, unsearchable) admin lives in ``portal/admin.py``,
+next to the audit log it writes to.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
-from scoring.models import Assessment, RuleSet
+from scoring.models import RuleSet
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,27 +44,3 @@ class RuleSetAdmin(ReadOnlyAdmin):
         "document",
     )
     readonly_fields = fields
-
-
-@admin.register(Assessment)
-class AssessmentAdmin(ReadOnlyAdmin):
-    list_display = ("public_id", "category", "ruleset", "created_at")
-    list_filter = ("category", "ruleset")
-    list_select_related = ("ruleset",)
-    ordering = ("-created_at",)
-    fields = (
-        "public_id",
-        "category",
-        "high_welfare",
-        "markers",
-        "ruleset",
-        "ruleset_version",
-        "card_sha256",
-        "previous_public_id",
-        "created_at",
-    )
-    readonly_fields = fields
-
-    @admin.display(description=_("предыдущая оценка"))
-    def previous_public_id(self, obj: Assessment) -> str:
-        return str(obj.previous.public_id) if obj.previous_id else "—"

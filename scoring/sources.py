@@ -314,8 +314,10 @@ class HttpFamilyCardSource(FamilyCardSource):
         backoff_max: float = 4.0,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        api_key: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
         self.timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
@@ -380,7 +382,12 @@ class HttpFamilyCardSource(FamilyCardSource):
             self._client = httpx.Client(
                 verify=_ssl_context(),
                 timeout=self.timeout,
-                headers={"Accept": "application/json", "User-Agent": "komek-portal/1"},
+                headers={
+                    "Accept": "application/json",
+                    "User-Agent": "komek-portal/1",
+                    # The service's shared secret (the simulator demands one).
+                    **({"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}),
+                },
                 follow_redirects=False,
                 transport=self._transport,
             )
@@ -490,4 +497,5 @@ def get_card_source() -> FamilyCardSource:
         breaker=card_breaker(),
         backoff_base=float(_setting("FAMILY_CARD_BACKOFF_BASE")),
         backoff_max=float(_setting("FAMILY_CARD_BACKOFF_MAX")),
+        api_key=str(getattr(settings, "FAMILY_CARD_API_KEY", "") or ""),
     )

@@ -114,13 +114,16 @@ def world(db) -> World:
 
 @pytest.fixture
 def client_for(client, world):
-    """client_for("pedagogue_a") → a Django test client signed in as that persona."""
+    """client_for("pedagogue_a") → a Django test client signed in as that persona (password
+    and TOTP, as the sign-in flow leaves it; see tests/auth.py)."""
     from django.test import Client
 
     def make(persona: str) -> Client:
+        from tests.auth import login_with_mfa
+
         c = Client()
         if persona != "anon":
-            c.force_login(world.user(persona))
+            login_with_mfa(c, world.user(persona))
         return c
 
     return make

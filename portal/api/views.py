@@ -15,7 +15,10 @@ from schools.scope import Scope, scope_for
 
 
 def client_ip(request: Any) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address, behind ``TRUSTED_PROXY_COUNT`` proxies (one rule for the site)."""
+    from portal.accounts.throttle import client_ip as _client_ip
+
+    return _client_ip(getattr(request, "_request", request))
 
 
 class ScopedAPIView(APIView):

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from portal.accounts.throttle import client_ip
 from portal.audit import selectors
 from portal.audit.forms import AuditFilterForm
 from portal.audit.services import audit_record
@@ -49,7 +50,7 @@ def _audit_access(request: HttpRequest, action: str) -> None:
         scope=request.scope,
         actor=request.user,
         object_type="audit_log",
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
         detail={"filters": {k: v for k, v in request.GET.items() if k != "page"}},
     )
 

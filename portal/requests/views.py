@@ -26,7 +26,9 @@ PAGE_SIZE = 20
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    from portal.accounts.throttle import client_ip as _client_ip  # trusted proxies
+
+    return _client_ip(request)
 
 
 def _require_staff(request: HttpRequest) -> None:

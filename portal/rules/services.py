@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -198,13 +199,22 @@ def golden_case_create(
     unknown assessment or inconsistent expectations.
     """
     _require_rules_admin(scope)
+    shift_days = None
     if assessment_public_id is not None:
-        stored = Assessment.objects.filter(public_id=assessment_public_id).values("card").first()
+        # A deliberate cross-school read by a rules administrator: only a de-identified copy
+        # of the frozen card is kept (real identifiers never reach the golden case).
+        stored = (
+            Assessment.objects.filter(public_id=assessment_public_id)
+            .values("card", "category", "high_welfare")
+            .first()
+        )
         if stored is None:
             raise ValidationError(
                 {"assessment_id": _("Оценка с таким идентификатором не найдена.")}
             )
-        card, source = stored["card"], "assessment"
+        parse_card(stored["card"])
+        card, shift_days = _deidentified_copy(stored["card"])
+        source = GOLDEN_SOURCE_DEIDENTIFIED
     else:
         source = "upload"
     if card is None:
@@ -229,8 +239,44 @@ def golden_case_create(
         source=source,
         expected_category=expected_category,
         assessment=str(assessment_public_id) if assessment_public_id else "",
+        deidentified=shift_days is not None,
     )
     return case
+
+
+GOLDEN_SOURCE_DEIDENTIFIED = "assessment-deidentified"
+
+
+def _deidentified_copy(card: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """De-identify, then prove with every published rule set that nothing scoring-relevant
+    moved (same category, flag and criteria values); refuse the copy otherwise."""
+    import secrets
+
+    from portal.rules.deidentify import DeidentifyError, card_deidentify
+    from scoring.engine import assess
+
+    try:
+        copy_doc, days = card_deidentify(card, rng=random.Random(secrets.randbits(64)))  # noqa: S311
+    except DeidentifyError:
+        raise ValidationError(
+            {"assessment_id": _("Эту карту не удалось обезличить без изменения результата.")}
+        ) from None
+    original, deidentified = parse_card(card), parse_card(copy_doc)
+    for ruleset in RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED):
+        compiled = compile_ruleset(ruleset.document)
+        try:
+            a, b = assess(original, compiled), assess(deidentified, compiled)
+        except Exception:  # noqa: BLE001, S112 - a version that cannot score this card's year
+            continue
+        if (a.category, a.high_welfare, a.to_dict().get("criteria")) != (
+            b.category,
+            b.high_welfare,
+            b.to_dict().get("criteria"),
+        ):
+            raise ValidationError(
+                {"assessment_id": _("Эту карту не удалось обезличить без изменения результата.")}
+            )
+    return copy_doc, days
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.throttle import client_ip
 from portal.audit.services import audit_record
 from portal.rules import selectors, services
 from portal.rules.diff import ruleset_diff
@@ -341,7 +342,7 @@ def preview_affected(request: HttpRequest, public_id: Any) -> HttpResponse:
         object_type="impact_preview",
         object_id=str(preview.public_id),
         school_id=scope.school_id,
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
         detail={"count": len(requests_)},
     )
     return render(
@@ -415,7 +416,16 @@ def golden_list(request: HttpRequest) -> HttpResponse:
                 shown = "; ".join(f"{p.path or '—'}: {p.reason}" for p in exc.problems[:5])
                 form.add_error(None, _("Это не карта семьи family-card/1: %(p)s") % {"p": shown})
             else:
-                messages.success(request, _("Эталонный случай добавлен."))
+                if data.get("assessment_id"):
+                    messages.success(
+                        request,
+                        _(
+                            "Эталонный случай добавлен: сохранена обезличенная копия карты "
+                            "(идентификаторы заменены, даты сдвинуты, категория та же)."
+                        ),
+                    )
+                else:
+                    messages.success(request, _("Эталонный случай добавлен."))
                 return redirect("rules:golden-list")
         status = 400
     return render(request, "rules/golden.html", {"cases": cases, "form": form}, status=status)

@@ -14,13 +14,17 @@ A "malformed" fault turns a 200 answer into a card that fails validation.
 
 ``GET v1/health``: liveness, the faults in force and the counts of loaded data. No faults apply.
 
-No login, no CSRF (GET only), no sessions: the views touch nothing of the portal.
+Never anonymous: every call presents the shared secret ``FAMILY_CARD_SIM_SECRET`` as
+``Authorization: Bearer …`` (the portal's card client sends ``FAMILY_CARD_API_KEY``, which
+defaults to it); otherwise 401. No CSRF (GET only), no sessions: the views touch nothing of
+the portal. The simulator is installed and mounted only when ``FAMILY_CARD_SIM_ENABLED``.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import hmac
 import random
 import time
 from typing import Any
@@ -53,6 +57,22 @@ _JSON = "application/json"
 
 def _error(status: int, code: str, detail: str) -> HttpResponse:
     return _json(status, {"error": code, "detail": detail})
+
+
+def _authorised(request: HttpRequest) -> bool:
+    secret = str(getattr(settings, "FAMILY_CARD_SIM_SECRET", "") or "")
+    scheme, _sep, presented = request.headers.get("Authorization", "").partition(" ")
+    return bool(
+        secret
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(presented.strip().encode(), secret.encode())
+    )
+
+
+def _unauthorised() -> HttpResponse:
+    response = _error(401, "unauthorized", _("Нужен ключ доступа к симулятору"))
+    response["WWW-Authenticate"] = 'Bearer realm="familycard-sim"'
+    return response
 
 
 def _not_found() -> HttpResponse:
@@ -95,6 +115,8 @@ def _parse_as_of(raw: str | None) -> dt.date | None:
 @csrf_exempt
 @require_GET
 def cards(request: HttpRequest) -> HttpResponse:
+    if not _authorised(request):
+        return _unauthorised()
     faults, _source = faults_mod.current_faults()
     faults_mod.request_counted()
     failure = _inject_faults(faults)
@@ -129,6 +151,8 @@ def cards(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_GET
 def health(request: HttpRequest) -> HttpResponse:
+    if not _authorised(request):
+        return _unauthorised()
     faults, source = faults_mod.current_faults()
     return _json(
         200,

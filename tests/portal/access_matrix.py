@@ -61,7 +61,7 @@ OWN_ROUTES: dict[str, dict[str, int]] = {
 # Third-party and framework routes, classified by name prefix, with why they are covered.
 FOREIGN_PREFIXES: dict[str, str] = {
     "admin/": "Django admin (unnamed catch-all and object routes): same guard as admin:",
-    "admin:": "Django admin: is_staff + model permissions; login guarded by django-axes",
+    "admin:": "Django admin: is_staff + model permissions + the TOTP step; its login is allauth's",
     "account_": "django-allauth sign-in, sign-out, password reset (no sign-up: adapter closed)",
     "mfa_": "django-allauth MFA: TOTP and recovery codes, own-account only",
     "set_language": "Django i18n: sets the language cookie/session only",
@@ -243,3 +243,16 @@ OWN_ROUTES.update(
         "api:stats": {**only(STATS_VIEWERS), "anon": 403},
     }
 )
+
+
+# --- the user's own account pages (portal.accounts.urls) ----------------------------------------
+# Every signed-in user (with the second factor) manages their own API tokens and TOTP device.
+OWN_ROUTES.update(
+    {
+        "accounts:api-tokens": everyone(200),
+        "accounts:api-token-revoke": POST_ONLY_PAGE,
+        # Replacing the device asks for the password again first (allauth's reauthentication).
+        "accounts:totp-replace": everyone(302),
+    }
+)
+ROUTE_KWARGS["accounts:api-token-revoke"] = rules_golden_kwargs  # a random id: POST only

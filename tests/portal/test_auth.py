@@ -8,12 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.auth import login_with_mfa, sign_in
 from tests.conftest import PASSWORD
 from tests.portal.factories import totp_now
-
-
-def sign_in(client: Client, username: str, password: str = PASSWORD):
-    return client.post(reverse("account_login"), {"login": username, "password": password})
 
 
 def test_it_signs_in_with_password_then_totp(world):
@@ -89,24 +86,13 @@ def test_it_locks_sign_in_after_repeated_failures(world):
     assert c.get(reverse("portal:home")).status_code == 302
 
 
-def test_it_locks_the_admin_login_with_axes(world):
-    c = Client()
-    url = reverse("admin:login")
-    for _ in range(5):
-        c.post(url, {"username": "superuser", "password": "wrong"})
-    r = c.post(url, {"username": "superuser", "password": PASSWORD})
-    assert r.status_code == 429
-    assert "заблокирована" in r.content.decode()
-
-
 def test_it_has_no_public_sign_up(world):
     r = Client().get(reverse("account_signup"))
     assert "Регистрация закрыта" in r.content.decode() or r.status_code in (403, 404)
 
 
 def _signed_in(world, persona: str) -> Client:
-    c = Client()
-    c.force_login(world.user(persona))
+    c = login_with_mfa(Client(), world.user(persona))
     assert c.get(reverse("portal:home")).status_code == 200
     return c
 

@@ -179,7 +179,7 @@ def test_the_api_accepts_the_ascii_payload(api):
 
 @pytest.mark.parametrize("field", ["student_iin", "guardian_iin"])
 def test_the_api_refuses_an_iin_written_in_other_digits(api, field):
-    from portal.models import AidRequest
+    from portal.requests.models import AidRequest
 
     good = _api_payload()[field]
     for bad in (_foreign_digits(good, keep=(6,)), _foreign_digits(good, _FULLWIDTH, keep=(6,))):

@@ -19,6 +19,19 @@ from scoring.simulator import faults as sim_faults
 AS_OF = dt.date(2026, 9, 15)
 
 
+def sim_headers() -> dict[str, str]:
+    """The simulator is never anonymous: the shared secret the launcher sets for the tests."""
+    return {"Authorization": f"Bearer {django_settings.FAMILY_CARD_SIM_SECRET}"}
+
+
+@pytest.fixture
+def client():
+    """Django's test client, presenting the simulator's shared secret."""
+    from django.test import Client
+
+    return Client(HTTP_AUTHORIZATION=sim_headers()["Authorization"])
+
+
 def make_iin(birth: dt.date, sex: str = "F", serial: int = 1) -> str:
     """A valid ИИН with this birth date and sex (first issuable serial from ``serial``)."""
     digit7 = {18: 1, 19: 3, 20: 5}[birth.year // 100] + (1 if sex == "F" else 0)
@@ -73,8 +86,8 @@ def card_service(live_server, settings, sim_settings) -> str:
     settings.FAMILY_CARD_BREAKER_COOLDOWN = 0.4
     # Warm the server up (first request: URL resolver, translations, the generator) so the
     # tiny read timeouts above measure the client, not the server's cold start.
-    httpx.get(url + "/v1/health", timeout=10)
-    httpx.get(url + "/v1/cards", params={"iin": "850307300124"}, timeout=10)
+    httpx.get(url + "/v1/health", timeout=10, headers=sim_headers())
+    httpx.get(url + "/v1/cards", params={"iin": "850307300124"}, timeout=10, headers=sim_headers())
     return url
 
 

@@ -31,7 +31,7 @@ from scoring.simulator.generator import (
 )
 from scoring.simulator.models import SimulatedCard
 from tests.dburl import current_database_url
-from tests.scoring.conftest import AS_OF, make_iin
+from tests.scoring.conftest import AS_OF, make_iin, sim_headers
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CARDS_URL = "/familycard-sim/v1/cards"
@@ -399,18 +399,27 @@ def test_it_serves_alone(transactional_db, sim_settings, tmp_path):
         deadline = time.monotonic() + 20
         while True:
             try:
-                health = httpx.get(f"{base}/v1/health", timeout=1)
+                health = httpx.get(f"{base}/v1/health", timeout=1, headers=sim_headers())
                 break
             except httpx.TransportError:
                 assert proc.poll() is None, proc.stdout.read().decode()
                 assert time.monotonic() < deadline, "the simulator did not start"
                 time.sleep(0.1)
         assert health.status_code == 200 and health.json()["loaded"]["member_iins"] >= 1
-        served = httpx.get(f"{base}/v1/cards", params={"iin": doc["members"][-1]["iin"]})
+        served = httpx.get(
+            f"{base}/v1/cards", params={"iin": doc["members"][-1]["iin"]}, headers=sim_headers()
+        )
         assert served.json() == doc
         sim_faults.faults_set(error_rate=1)  # the same Redis key reaches the other process
-        assert httpx.get(f"{base}/v1/cards", params={"iin": "061211600012"}).status_code == 503
-        assert httpx.get(f"{base}/familycard-sim/v1/health").status_code == 404  # root only
+        assert (
+            httpx.get(
+                f"{base}/v1/cards", params={"iin": "061211600012"}, headers=sim_headers()
+            ).status_code
+            == 503
+        )
+        assert (
+            httpx.get(f"{base}/familycard-sim/v1/health", headers=sim_headers()).status_code == 404
+        )  # root only
     finally:
         proc.terminate()
         output = proc.communicate(timeout=10)[0].decode()

@@ -57,6 +57,15 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.apps import apps
+
+        if not apps.is_installed("scoring.simulator"):
+            raise CommandError(
+                _(
+                    "Демо-данные берут карты семей из симулятора: включите его "
+                    "(FAMILY_CARD_SIM_ENABLED=1 и FAMILY_CARD_SIM_SECRET; `make demo` делает это сам)."
+                )
+            )
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per card otherwise
         started = time.monotonic()
         plan = pilot.SeedPlan(

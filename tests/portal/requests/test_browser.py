@@ -8,6 +8,7 @@ from django.conf import settings
 from django.test import Client
 
 from portal.requests.models import AidRequest, Decision, Status
+from tests.auth import login_with_mfa
 from tests.browser import chromium_page
 from tests.portal.factories import GUARDIAN_IIN, student_iin
 
@@ -20,7 +21,7 @@ pytestmark = [
 
 def test_it_submits_watches_scoring_and_decides(world, live_server, pipeline):
     c = Client()
-    c.force_login(world.user("pedagogue_a"))
+    login_with_mfa(c, world.user("pedagogue_a"))
     session = c.cookies[settings.SESSION_COOKIE_NAME].value
     with chromium_page() as page:
         page.context.add_cookies(

@@ -20,6 +20,7 @@ from portal.rules import services, tasks
 from scoring.models import RuleSet
 from scoring.selectors import ruleset_in_force
 from scoring.services import assessment_create
+from tests.auth import login_with_mfa
 from tests.browser import chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,7 +30,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "scoring" / "data" / "examples"
 
 def _session(user) -> str:  # noqa: ANN001
     c = Client()
-    c.force_login(user)
+    login_with_mfa(c, user)
     return c.cookies[settings.SESSION_COOKIE_NAME].value
 
 

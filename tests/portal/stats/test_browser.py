@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.auth import login_with_mfa
 from tests.browser import chromium_page
 from tests.portal.factories import FakeSource, score, student_iin, submit
 
@@ -20,7 +21,7 @@ def test_it_draws_the_region_dashboard_with_table_views(world, live_server, monk
     for i, persona in enumerate(["pedagogue_a", "pedagogue_a", "pedagogue_b"]):
         score(submit(world, persona, student_iin=student_iin(300 + i)), FakeSource())
     c = Client()
-    c.force_login(world.user("region_analyst"))
+    login_with_mfa(c, world.user("region_analyst"))
     session = c.cookies[settings.SESSION_COOKIE_NAME].value
     with chromium_page() as page:
         page.context.add_cookies(
