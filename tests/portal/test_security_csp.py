@@ -85,7 +85,7 @@ def test_it_forbids_caching_of_every_dynamic_response(world):
         "api": c.get(reverse("api:aid-request-detail", kwargs={"public_id": req})),
         "api list": c.get(reverse("api:aid-request-list")),
         "stats export": c.get(reverse("stats:export-csv")),
-        "audit export": auditor.get(reverse("requests:audit-event-export")),
+        "audit export": auditor.get(reverse("audit:audit-event-export")),
         "login": Client().get(reverse("account_login")),
     }
     for what, r in responses.items():

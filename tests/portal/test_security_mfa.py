@@ -121,10 +121,10 @@ def test_it_opens_the_admin_after_password_and_totp(world):
 def test_it_does_not_count_having_a_device_as_passing(world):
     """The old middleware marked a session MFA-passed because the user *had* TOTP."""
     c = _password_only(world, "auditor")
-    r = c.get(reverse("requests:audit-event-list"))
+    r = c.get(reverse("audit:audit-event-list"))
     assert r.status_code == 302 and r["Location"].startswith(reverse("account_login"))
     assert "_auth_user_id" not in c.session  # the half session is ended
-    assert c.get(reverse("requests:audit-event-export")).status_code == 302
+    assert c.get(reverse("audit:audit-event-export")).status_code == 302
 
 
 def test_it_sends_a_user_without_totp_to_enrol_and_then_lets_them_in(world):

@@ -25,6 +25,7 @@ SECRET = "s" * 40
 def _env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAMILY_CARD_")}
     env.pop("KOMEK_TESTING", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests of this process
     env.update(
         {
             "SECRET_KEY": secrets.token_urlsafe(50),

@@ -185,7 +185,7 @@ def test_it_offers_the_button_on_published_versions_only(client_for, world):
     body = body.decode()
     assert 'data-testid="rescore"' in body
     assert "Пересчитать открытые заявки по этой версии" in body
-    assert "confirm(" in body
+    assert "data-confirm=" in body
     draft = scoring_services.ruleset_import(document={**new.document, "version": "KZ-DRAFT-Y"})
     body = c.get(reverse("rules:ruleset-detail", kwargs={"public_id": draft.public_id}))
     assert 'data-testid="rescore"' not in body.content.decode()
