@@ -834,7 +834,11 @@ def _because(before: Assessment, after: Assessment) -> tuple[Reason, ...]:
     return tuple(Reason(c, e) for c, e in ordered)
 
 
-def _change(ctx: _Context, name: str, new: Number | bool, exclusive: bool = False) -> Change:
+def _change(
+    ctx: _Context, name: str, new: Number | bool, probe: Number | bool, exclusive: bool = False
+) -> Change:
+    """The change to ``new``; ``probe`` is the value the engine was asked about (beyond ``new``
+    for an exclusive change, which may start at the current value itself)."""
     current = input_value(ctx.card, ctx.ruleset, name)
     if name in FLAG_INPUTS:
         return Change(name, "on" if new else "off", None, current, new)
@@ -844,7 +848,7 @@ def _change(ctx: _Context, name: str, new: Number | bool, exclusive: bool = Fals
     per_person = Fraction(amount, ctx.n) if name in (FAMILY_INCOME, CARD_TURNOVER) else None
     return Change(
         name,
-        "increase" if new > current else "decrease",  # type: ignore[operator]
+        "increase" if probe > current else "decrease",  # type: ignore[operator]
         amount,
         current,
         new,
@@ -893,8 +897,8 @@ def _input_suggestions(ctx: _Context, margin: Fraction) -> list[Suggestion]:
             hit = _ray(ctx, name, direction, moves)
             if hit is None:
                 continue
-            new, _probe, exclusive, result, _card = hit
-            change = _change(ctx, name, new, exclusive)
+            new, probe, exclusive, result, _card = hit
+            change = _change(ctx, name, new, probe, exclusive)
             out.append(
                 Suggestion(
                     kind="input",
@@ -957,25 +961,69 @@ def _marker_sets(ctx: _Context, fired: list[Condition]) -> list[tuple[Condition,
 
 def _stop_markers(
     ctx: _Context, group: tuple[Condition, ...]
-) -> tuple[str, Number | bool, Number | bool, bool] | None:
-    """The smallest single-input change that stops every marker of ``group``:
-    (input, new value, probe value, exclusive), or None."""
+) -> list[tuple[str, Number | bool, Number | bool, bool]] | None:
+    """The smallest change that stops every marker of ``group``: a list of (input, new value,
+    probe value, exclusive) — one item, or two for an income marker that one input cannot
+    stop — or None.
+
+    Two items: with the hidden-income test firing on a turnover and a declared income both
+    above the marker's edge, the turnover alone only hands the effective income back to the
+    declared one, and the declared income alone changes nothing while the turnover counts.
+    Then the declared income falls by the smallest amount that stops the marker once the
+    turnover no longer counts, and the turnover by the smallest amount that keeps it stopped
+    after that; each step is an exact ray, and one unit less of either leaves the marker on.
+    """
 
     def stopped(result: Assessment) -> bool:
         return not any(c.test(result.values[c.index], c.threshold) for c in group)
 
+    inputs = MARKER_INPUTS.get(group[0].criterion, ())
     best: tuple[Fraction, str, Number | bool, Number | bool, bool] | None = None
-    for name in MARKER_INPUTS.get(group[0].criterion, ()):
+    for name in inputs:
         current = input_value(ctx.card, ctx.ruleset, name)
         for direction in (-1, 1):
             hit = _ray(ctx, name, direction, stopped)
             if hit is None:
                 continue
             new, probe, exclusive, _result, _card = hit
-            size = Fraction(0) if name in FLAG_INPUTS else abs(Fraction(new) - Fraction(current))  # type: ignore[arg-type]
+            size = (
+                Fraction(0) if name in FLAG_INPUTS else abs(Fraction(new) - Fraction(current))  # type: ignore[arg-type]
+            )
             if best is None or size < best[0]:
                 best = (size, name, new, probe, exclusive)
-    return None if best is None else best[1:]
+    if best is not None:
+        return [best[1:]]
+    if FAMILY_INCOME not in inputs or CARD_TURNOVER not in inputs or not ctx.turnover:
+        return None
+    without_turnover = _context(set_input(ctx.card, ctx.ruleset, CARD_TURNOVER, 0), ctx.ruleset)
+    income = _ray(without_turnover, FAMILY_INCOME, -1, stopped)
+    if income is None:
+        return None
+    declared = set_input(ctx.card, ctx.ruleset, FAMILY_INCOME, income[0])
+    turnover = _ray(_context(declared, ctx.ruleset), CARD_TURNOVER, -1, stopped)
+    if turnover is None:
+        return None
+    return [
+        (FAMILY_INCOME, income[0], income[1], False),
+        (CARD_TURNOVER, turnover[0], turnover[1], False),
+    ]
+
+
+def _context(card: Card, ruleset: CompiledRuleSet, base: Assessment | None = None) -> _Context:
+    if base is None:
+        base = assess(card, ruleset, card_sha256="-")
+    return _Context(
+        card=card,
+        ruleset=ruleset,
+        base=base,
+        thresholds=_thresholds(ruleset),
+        n=int(base.value("family_size")),  # type: ignore[arg-type]
+        pm=ruleset.subsistence_minimum_for(card.as_of.year),
+        declared=int(base.value("declared_income")),  # type: ignore[arg-type]
+        informal=int(base.value("informal_income")),  # type: ignore[arg-type]
+        turnover=card.spending.card_turnover_monthly_kzt or 0,
+        payments=card.credit.monthly_payments_kzt,
+    )
 
 
 def _marker_suggestions(ctx: _Context) -> list[Suggestion]:
@@ -994,9 +1042,9 @@ def _marker_suggestions(ctx: _Context) -> list[Suggestion]:
             if found is None:
                 assumed.extend(members)
                 continue
-            name, new, probe, exclusive = found
-            changes.append(_change(ctx, name, new, exclusive))
-            card = set_input(card, ctx.ruleset, name, probe)
+            for name, new, probe, exclusive in found:
+                changes.append(_change(ctx, name, new, probe, exclusive))
+                card = set_input(card, ctx.ruleset, name, probe)
         result = ctx.assess(card) if changes else base
         still = [
             m
@@ -1048,18 +1096,7 @@ def what_would_change(
     ):
         raise ValueError("the assessment is not this card's with this rule set")
     base = fresh
-    ctx = _Context(
-        card=card,
-        ruleset=ruleset,
-        base=base,
-        thresholds=_thresholds(ruleset),
-        n=int(base.value("family_size")),  # type: ignore[arg-type]
-        pm=ruleset.subsistence_minimum_for(card.as_of.year),
-        declared=int(base.value("declared_income")),  # type: ignore[arg-type]
-        informal=int(base.value("informal_income")),  # type: ignore[arg-type]
-        turnover=card.spending.card_turnover_monthly_kzt or 0,
-        payments=card.credit.monthly_payments_kzt,
-    )
+    ctx = _context(card, ruleset, base)
     margin = ruleset.parameters.borderline_margin
     suggestions = _input_suggestions(ctx, margin)
     if base.high_welfare:
