@@ -162,11 +162,11 @@ def _change_text(c: Change, ruleset: CompiledRuleSet, language: str) -> str:
         }
         if down:
             return (
-                _("«%(label)s» станет на %(amount)s меньше (было %(current)s, станет %(new)s)")
+                _("показатель «%(label)s» уменьшится на %(amount)s (с %(current)s до %(new)s)")
                 % values
             )
         return (
-            _("«%(label)s» станет на %(amount)s больше (было %(current)s, станет %(new)s)") % values
+            _("показатель «%(label)s» увеличится на %(amount)s (с %(current)s до %(new)s)") % values
         )
     if c.input == OVERDUE_DEBT:
         if c.new:
@@ -269,7 +269,11 @@ def _markers_header(cf: Counterfactuals, ruleset: CompiledRuleSet, language: str
             label = ruleset.criterion_label(r.criterion, language)
             if label not in fired:
                 fired.append(label)
-    values = {"markers": ", ".join(f"«{m}»" for m in fired), "k": ruleset.marker_min_count}
+    opening, closing = ("“", "”") if language == "en" else ("«", "»")
+    values = {
+        "markers": ", ".join(f"{opening}{m}{closing}" for m in fired),
+        "k": ruleset.marker_min_count,
+    }
     mode = ruleset.marker_mode
     if mode == "any":
         return (
