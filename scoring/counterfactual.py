@@ -457,7 +457,16 @@ def _set_family_income(card: Card, ruleset: CompiledRuleSet, value: int) -> Card
         )
         return _card(card, members=tuple(members))
     need = -delta
-    incomes = [dict(dataclasses.asdict(m.incomes)) for m in members]
+    incomes = [
+        {
+            "salary": m.incomes.salary,
+            "pension": m.incomes.pension,
+            "social_benefits": m.incomes.social_benefits,
+            "business": m.incomes.business,
+            "other": m.incomes.other,
+        }
+        for m in members
+    ]
     relevant = [_informal_relevant(m, card, ruleset) for m in members]
 
     def take(i: int, field: str, keep: int = 0) -> None:
