@@ -673,10 +673,8 @@ class _Context:
     informal: int
     turnover: int
     payments: int
-    evaluations: int = 0
 
     def assess(self, card: Card) -> Assessment:
-        self.evaluations += 1
         return assess(card, self.ruleset, card_sha256=self.base.card_sha256)
 
     @property
