@@ -276,6 +276,9 @@ class Suggestion:
       methodology's own arithmetic: ``hypothetical``).
 
     ``hypothetical``: part of it is a rule outcome taken as flipped, not a card change.
+    ``hidden_income_after``: the hidden-income test's new outcome when the changes switch it
+    (on: the card turnover becomes the counted income; off: the declared income does), else
+    None — the reason why, e.g., declaring more income can lower the category.
     """
 
     kind: str
@@ -286,6 +289,7 @@ class Suggestion:
     because: tuple[Reason, ...] = ()
     borderline: bool = False
     hypothetical: bool = False
+    hidden_income_after: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -841,6 +845,11 @@ def _because(before: Assessment, after: Assessment) -> tuple[Reason, ...]:
     return tuple(Reason(c, e) for c, e in ordered)
 
 
+def _hidden_switch(before: Assessment, after: Assessment) -> bool | None:
+    now = bool(after.value("hidden_income"))
+    return None if now == bool(before.value("hidden_income")) else now
+
+
 def _change(
     ctx: _Context, name: str, new: Number | bool, probe: Number | bool, exclusive: bool = False
 ) -> Change:
@@ -913,6 +922,7 @@ def _input_suggestions(ctx: _Context, margin: Fraction) -> list[Suggestion]:
                     direction=_direction(base.category, result.category),
                     changes=(change,),
                     because=_because(base, result),
+                    hidden_income_after=_hidden_switch(base, result),
                     borderline=name == driving
                     and change.amount is not None
                     and change.amount <= limit,
@@ -1070,6 +1080,7 @@ def _marker_suggestions(ctx: _Context) -> list[Suggestion]:
                 changes=tuple(changes),
                 rules=tuple(_rule(m, base.values) for m in chosen),
                 because=_because(base, result) if changes else (),
+                hidden_income_after=_hidden_switch(base, result),
                 hypothetical=bool(assumed),
             )
         )
@@ -1230,6 +1241,7 @@ def _suggestion_json(s: Suggestion) -> dict[str, Any]:
         "direction": s.direction,
         "borderline": s.borderline,
         "hypothetical": s.hypothetical,
+        "hidden_income_after": s.hidden_income_after,
         "changes": [_change_json(c) for c in s.changes],
         "rules": [_rule_json(r) for r in s.rules],
         "because": [{"criterion": r.criterion, "effect": r.effect} for r in s.because],
@@ -1246,6 +1258,9 @@ def _suggestion_from_json(data: Mapping[str, Any]) -> Suggestion:
         because=tuple(Reason(str(r["criterion"]), str(r["effect"])) for r in data["because"]),
         borderline=_bool(data["borderline"]),
         hypothetical=_bool(data["hypothetical"]),
+        hidden_income_after=None
+        if data["hidden_income_after"] is None
+        else _bool(data["hidden_income_after"]),
     )
 
 

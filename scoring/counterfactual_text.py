@@ -232,13 +232,27 @@ def _suggestion_text(s: Suggestion, ruleset: CompiledRuleSet, language: str) -> 
                 % {"criterion": "», «".join(assumed)}
             )
         if len(changes) > 1:
-            return _(
+            text = _(
                 "Если одновременно: %(changes)s — категория будет %(category)d — «%(label)s»."
             ) % {**target, "changes": "; ".join(changes)}
+            return _with_notes(s, text)
     text = _("Если %(change)s, категория будет %(category)d — «%(label)s».") % {
         **target,
         "change": changes[0],
     }
+    return _with_notes(s, text)
+
+
+def _with_notes(s: Suggestion, text: str) -> str:
+    """The sentence with what else it means: the hidden-income test switched, borderline."""
+    if s.hidden_income_after is True:
+        text += " " + _(
+            "Тогда начнёт действовать признак скрытого дохода (учитывается оборот по картам)."
+        )
+    elif s.hidden_income_after is False:
+        text += " " + _(
+            "Тогда перестанет действовать признак скрытого дохода (учитывается заявленный доход)."
+        )
     if s.borderline:
         text += " " + _("(в пределах пограничного запаса)")
     return text

@@ -446,3 +446,12 @@ def test_it_moves_two_inputs_when_one_income_marker_needs_both() -> None:
             set_input(card, ruleset, "family_income", d), ruleset, "card_turnover", t
         )
         assert assess(edited, ruleset).category == 6
+
+
+def test_it_says_when_a_change_switches_the_hidden_income_test() -> None:
+    hidden = what_would_change(example("08-hidden-income"), rs())
+    assert hidden.for_input("family_income", "increase").hidden_income_after is False
+    assert hidden.for_input("card_turnover", "decrease").hidden_income_after is None  # stays on
+    plain = what_would_change(example("02-below-subsistence"), rs())
+    assert plain.for_input("card_turnover", "increase").hidden_income_after is True
+    assert plain.for_input("family_income", "decrease").hidden_income_after is None

@@ -180,3 +180,14 @@ def test_it_computes_the_changes_of_a_stored_assessment() -> None:
         trace={**stored.trace, "category": 3},
     )
     assert selectors.assessment_counterfactuals(assessment=forged) is None
+
+
+def test_it_explains_a_switched_hidden_income_test() -> None:
+    lines = describe(cf_of("08-hidden-income"), load_default_ruleset(), "en")
+    assert any(
+        line.startswith("If the family's income rises by 515,000")
+        and line.endswith(
+            "The hidden-income test would then no longer apply (the declared income counts)."
+        )
+        for line in lines
+    )
