@@ -18,7 +18,11 @@ as JSON text, then prints cards per second, old and new side by side in one run,
   pass them);
 * a per-phase breakdown of both paths in µs per card, and with ``--profile`` the top functions
   of a cProfile run of each;
-* ``Assessment.to_dict`` (building the JSON trace), for reference.
+* ``Assessment.to_dict`` (building the JSON trace), for reference;
+* what would change the outcome (:func:`scoring.counterfactual.what_would_change`): per second
+  on parsed cards, on a stored assessment as a page would ask for it (the frozen card rebuilt,
+  the trace read back, the counterfactuals), and their words (:func:`describe`), with the
+  engine evaluations per card (target ≥ 500 per second: cheap enough for every page view).
 
 Needs no Django settings, database or network; prints no personal data, only counts and rates.
 """
@@ -50,8 +54,15 @@ if not settings.configured:  # lazy translations of problems need settings, not 
 
 from schools.identifiers import make_identifier  # noqa: E402
 from scoring import card as card_module  # noqa: E402
-from scoring.card import Card, parse_card_document, parse_card_explained  # noqa: E402
-from scoring.engine import assess  # noqa: E402
+from scoring import counterfactual  # noqa: E402
+from scoring.card import (  # noqa: E402
+    Card,
+    parse_card_document,
+    parse_card_explained,
+    parse_trusted_card,
+)
+from scoring.counterfactual_text import describe  # noqa: E402
+from scoring.engine import Assessment, assess  # noqa: E402
 from scoring.jsondoc import (  # noqa: E402
     canonical_json,
     load_json_document,
@@ -343,11 +354,58 @@ def main(argv: list[str] | None = None) -> None:
             f"old path ({len(sample)} cards)",
             lambda: [parse_card_explained(t) for t in sample],
         )
+    _counterfactuals(parsed, results, ruleset, args.repeat)
     if os.environ.get("DATABASE_URL") and os.environ.get("CELERY_BROKER_URL"):
         rate = _score_card_rate(docs)
         _row("manage.py score_card --json", rate, "   (whole command, one process)")
     else:
         print("score_card path: set DATABASE_URL and CELERY_BROKER_URL to measure it too")
+
+
+def _counterfactuals(parsed: list, results: list, ruleset, repeat: int) -> None:  # noqa: ANN001
+    """What would change the outcome: on parsed cards, on stored assessments, in words."""
+    count = min(len(parsed), 2000)
+    sample = list(zip(parsed[:count], results[:count], strict=True))
+    stored = [(p.document, p.sha256, a.to_dict()) for p, a in sample]
+    before = counterfactual._Context.assess
+    evaluations = 0
+
+    def counting(self, card):  # noqa: ANN001, ANN202
+        nonlocal evaluations
+        evaluations += 1
+        return before(self, card)
+
+    counterfactual._Context.assess = counting  # type: ignore[method-assign]
+    try:
+        found = [counterfactual.what_would_change(p, ruleset, a) for p, a in sample]
+    finally:
+        counterfactual._Context.assess = before  # type: ignore[method-assign]
+    suggestions = sum(len(cf.suggestions) for cf in found)
+    borderline = sum(cf.borderline for cf in found)
+
+    def on_cards() -> None:
+        for p, a in sample:
+            counterfactual.what_would_change(p, ruleset, a)
+
+    def on_stored() -> None:  # what a page does with an Assessment row (less the ORM read)
+        for document, sha, trace in stored:
+            counterfactual.what_would_change(
+                parse_trusted_card(document, sha), ruleset, Assessment.from_dict(trace)
+            )
+
+    def words() -> None:
+        for cf in found:
+            describe(cf, ruleset, "ru")
+
+    half = max(1, repeat // 2)
+    print(
+        f"what would change the outcome ({count} cards: {suggestions / count:.1f} suggestions, "
+        f"{evaluations / count:.1f} engine evaluations per card, {borderline} borderline):"
+    )
+    _row("  what_would_change() (parsed cards)", _best_rate(count, half, on_cards),
+         "   (target 500: every page view)")  # fmt: skip
+    _row("  from a stored assessment (card + trace)", _best_rate(count, half, on_stored))
+    _row("  describe() in Russian (the words)", _best_rate(count, half, words))
 
 
 def _score_card_rate(docs: list[dict]) -> float:

@@ -29,6 +29,7 @@ __all__ = [
     "CriterionResult",
     "assess",
     "assess_document",
+    "decide",
     "decimal_text",
 ]
 
@@ -206,28 +207,14 @@ def assess(card: Card, ruleset: CompiledRuleSet, *, card_sha256: str | None = No
         else:
             add(step.if_not)
 
-    mode = ruleset.marker_mode
-    fired = len(markers)
-    if mode == "any":
-        high = fired >= 1
-    elif mode == "all":
-        high = fired == len(ruleset.markers)
-    else:  # at_least
-        high = fired >= ruleset.marker_min_count
-
     net = vulnerability_points - wealth_points
-    shift = 0
-    for row in ruleset.shift:
-        if row.net_at_least is None or net >= row.net_at_least:
-            shift = row.shift
-            break
-    category = 6 if high else min(5, max(1, base + shift))
+    high, shift, category = decide(ruleset, len(markers), base, net)
 
     return Assessment(
         category,
         high,
         tuple(markers),
-        mode,
+        ruleset.marker_mode,
         ruleset.marker_min_count,
         base,
         tuple(vulnerability),
@@ -241,6 +228,30 @@ def assess(card: Card, ruleset: CompiledRuleSet, *, card_sha256: str | None = No
         ruleset.version,
         card.sha256() if card_sha256 is None else card_sha256,
     )
+
+
+def decide(
+    ruleset: CompiledRuleSet, markers_fired: int, base: int, net: int
+) -> tuple[bool, int, int]:
+    """The decision of §6.3–6.4 from its three inputs: ``(high_welfare, shift, category)``.
+
+    ``markers_fired`` is how many markers hold, ``base`` the band's category, ``net`` the
+    vulnerability minus the wealth points. The marker combination (``any`` / ``all`` /
+    ``at_least`` k) wins over everything; otherwise base + shift, kept within 1..5.
+    """
+    mode = ruleset.marker_mode
+    if mode == "any":
+        high = markers_fired >= 1
+    elif mode == "all":
+        high = markers_fired == len(ruleset.markers)
+    else:  # at_least
+        high = markers_fired >= ruleset.marker_min_count
+    shift = 0
+    for row in ruleset.shift:
+        if row.net_at_least is None or net >= row.net_at_least:
+            shift = row.shift
+            break
+    return high, shift, 6 if high else min(5, max(1, base + shift))
 
 
 def assess_document(doc: Mapping[str, Any] | str | bytes, ruleset: CompiledRuleSet) -> Assessment:

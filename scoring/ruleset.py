@@ -40,6 +40,7 @@ from scoring.criteria import CRITERIA, CRITERION_INDEX, CRITERION_KIND, INCOME_R
 from scoring.jsondoc import JSONDocumentError, schema_validator
 
 __all__ = [
+    "DEFAULT_BORDERLINE_MARGIN",
     "DEFAULT_RULESET_PATH",
     "EFFECTS",
     "LANGUAGES",
@@ -193,7 +194,14 @@ class Parameters:
     new_vehicle_max_age_years: int
     counted_vehicle_kinds: frozenset[str]
     adult_education_sufficient: frozenset[str]
+    #: Optional in the document (``parameters.borderline_margin``): see
+    #: :data:`DEFAULT_BORDERLINE_MARGIN` and :mod:`scoring.counterfactual`.
+    borderline_margin: Fraction = Fraction(1, 20)
 
+
+#: The borderline margin of a rule set whose document does not name one: a result is borderline
+#: when a change of income per person of at most 5 % of ПМ would change the category.
+DEFAULT_BORDERLINE_MARGIN: Final = "0.05"
 
 #: Marks where the bands are evaluated inside :attr:`CompiledRuleSet.plan`.
 BANDS_STEP: Final = None
@@ -480,6 +488,7 @@ def compile_ruleset(doc: Mapping[str, Any] | str | bytes) -> CompiledRuleSet:
         new_vehicle_max_age_years=p["new_vehicle_max_age_years"],
         counted_vehicle_kinds=frozenset(p["counted_vehicle_kinds"]),
         adult_education_sufficient=frozenset(p["adult_education_sufficient"]),
+        borderline_margin=Fraction(p.get("borderline_margin", DEFAULT_BORDERLINE_MARGIN)),
     )
     markers = _conditions("marker", doc["high_welfare"]["markers"])
     vulnerability = _conditions("vulnerability", doc["vulnerability_points"])

@@ -15,12 +15,15 @@ from collections import OrderedDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scoring.card import canonical_json
+from scoring import engine
+from scoring.card import DocumentError, canonical_json, parse_trusted_card
+from scoring.counterfactual import Counterfactuals, what_would_change
 from scoring.models import Assessment, RuleSet, RuleSetStatus
 from scoring.ruleset import CompiledRuleSet, compile_ruleset
 
 __all__ = [
     "assessment_chain",
+    "assessment_counterfactuals",
     "compiled_ruleset",
     "ruleset_by_version",
     "ruleset_in_force",
@@ -97,3 +100,23 @@ def assessment_chain(*, assessment: Assessment) -> list[Assessment]:
         seen.add(current.pk)
         chain.append(current)
     return chain
+
+
+def assessment_counterfactuals(*, assessment: Assessment) -> Counterfactuals | None:
+    """What would change the outcome of a stored assessment (:mod:`scoring.counterfactual`).
+
+    Computed from the assessment's frozen card and its rule set on every call (about a
+    millisecond; see ``bench/scoring.py``): nothing is stored, so the answer always belongs to
+    exactly the card and the rule-set version the family was scored with. Returns None when
+    the stored rule set no longer reproduces the stored result (a draft edited since it scored
+    the card) or cannot be compiled: a page then shows no suggestions rather than wrong ones.
+    Like :func:`assessment_chain`, it only reads the assessment the caller already holds
+    (reached through its owner with a scope).
+    """
+    try:
+        card = parse_trusted_card(assessment.card, assessment.card_sha256)
+        compiled = compiled_ruleset(assessment.ruleset)
+        stored = engine.Assessment.from_dict(assessment.trace)
+        return what_would_change(card, compiled, stored)
+    except (DocumentError, ValueError, KeyError, TypeError):
+        return None

@@ -4,13 +4,18 @@
     python manage.py score_card --rules KZ-2027.1 card.json  # any stored version, drafts too
     cat card.json | python manage.py score_card --json -     # one JSON object per card per line
     python manage.py score_card --save card.json             # also store the assessments
+    python manage.py score_card --explain-changes card.json  # + what would change the category
 
 The card's ``as_of`` year selects ПМ and МЗП. An invalid card (or one whose year has no ПМ/МЗП
 in the rule set) gives an error line naming the field path and the reason; the other cards are
 still scored, and the command exits non-zero at the end. Nothing is saved without ``--save``.
 
 Human-readable output goes to stdout and errors to stderr; with ``--json`` every card, scored or
-not, is one line on stdout (``{"file", "error", "errors"}`` for a failure).
+not, is one line on stdout (``{"file", "error", "errors"}`` for a failure). A scored card's line
+always carries ``what_would_change`` (:meth:`scoring.counterfactual.Counterfactuals.to_dict`:
+the exact smallest changes that would change the category, and the borderline flag); with
+``--explain-changes`` also ``what_would_change_text``, the same in plain words in
+``--language``. Without ``--json``, ``--explain-changes`` prints those words after the table.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from scoring import engine, selectors, services
-from scoring.card import DocumentError, Problem
+from scoring.card import DocumentError, Problem, parse_card_document
+from scoring.counterfactual import Counterfactuals, what_would_change
+from scoring.counterfactual_text import describe
 from scoring.criteria import CRITERIA, UNBOUNDED
 from scoring.jsondoc import MAX_DOCUMENT_BYTES, read_document_bytes
 from scoring.models import RuleSet
@@ -113,6 +120,11 @@ class Command(BaseCommand):
         parser.add_argument("--language", choices=LANGUAGES, default="ru", help="output language")
         parser.add_argument("--json", action="store_true", help="one JSON object per card per line")
         parser.add_argument("--save", action="store_true", help="store the assessments")
+        parser.add_argument(
+            "--explain-changes",
+            action="store_true",
+            help="also say, in --language, the smallest changes that would change the category",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         language: str = options["language"]
@@ -149,12 +161,14 @@ class Command(BaseCommand):
                 continue
             saved_id = None
             try:
+                parsed = parse_card_document(data)
                 if options["save"]:
-                    saved = services.assessment_create(card_doc=data, ruleset=ruleset)
+                    saved = services.assessment_create(card=parsed, ruleset=ruleset)
                     result = engine.Assessment.from_dict(saved.trace)
                     saved_id = str(saved.public_id)
                 else:
-                    result = services.score_card_document(card_doc=data, ruleset=ruleset)
+                    result = services.score_card_document(card=parsed, ruleset=ruleset)
+                changes = what_would_change(parsed, compiled, result)
             except DocumentError as exc:  # CardError, MissingParameterError
                 self._error(path, exc.problems, as_json)
                 failed += 1
@@ -166,12 +180,15 @@ class Command(BaseCommand):
                 self._error(path, [Problem("", "internal", reason)], as_json)
                 failed += 1
                 continue
+            explain: bool = options["explain_changes"]
             if as_json:
-                self._json_line(path, result, compiled, language, saved_id)
+                self._json_line(path, result, compiled, language, saved_id, changes, explain)
             else:
                 if position:
                     self.stdout.write("")
                 self._human(path, result, compiled, language, saved_id)
+                if explain:
+                    self._changes(changes, compiled, language)
 
         if failed:
             raise CommandError(
@@ -205,6 +222,8 @@ class Command(BaseCommand):
         compiled: CompiledRuleSet,
         language: str,
         saved_id: str | None,
+        changes: Counterfactuals,
+        explain: bool,
     ) -> None:
         line: dict[str, Any] = {
             "file": path,
@@ -224,9 +243,19 @@ class Command(BaseCommand):
             "criteria": {code: value_json(v) for code, v in result.values_by_code().items()},
             "card_sha256": result.card_sha256,
         }
+        line["what_would_change"] = changes.to_dict()
+        if explain:
+            line["what_would_change_text"] = describe(changes, compiled, language)
         if saved_id is not None:
             line["assessment"] = saved_id
         self.stdout.write(json.dumps(line, ensure_ascii=False))
+
+    def _changes(self, changes: Counterfactuals, compiled: CompiledRuleSet, language: str) -> None:
+        w = self.stdout.write
+        w("")
+        w(self.style.MIGRATE_HEADING(_("Что изменило бы категорию:")))
+        for line in describe(changes, compiled, language):
+            w(f"  • {line}")
 
     def _human(
         self,
