@@ -37,69 +37,118 @@ def codes_to_reasons(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0004_rescore_batch'),
-        ('schools', '0001_initial'),
-        ('scoring', '0006_exact_card_json'),
+        ("portal", "0004_rescore_batch"),
+        ("schools", "0001_initial"),
+        ("scoring", "0006_exact_card_json"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='aidrequest',
-            name='status_reason_code',
-            field=models.CharField(blank=True, choices=[('no_consent', 'нет согласия'), ('consent_not_yet_valid', 'согласие ещё не действует'), ('consent_expired', 'согласие истекло'), ('card_unavailable', 'сервис карт семьи недоступен'), ('card_not_found', 'карта семьи не найдена'), ('card_malformed', 'некорректная карта семьи'), ('card_rejected', 'запрос карты отклонён'), ('card_invalid', 'карта семьи не прошла проверку'), ('card_error', 'ошибка сервиса карт семьи'), ('no_ruleset', 'нет действующих правил'), ('ruleset_parameter', 'нет параметров правил для года'), ('withdrawn_by_school', 'отозвано школой'), ('legacy', 'прежняя запись')], max_length=32, verbose_name='код причины'),
+            model_name="aidrequest",
+            name="status_reason_code",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("no_consent", "нет согласия"),
+                    ("consent_not_yet_valid", "согласие ещё не действует"),
+                    ("consent_expired", "согласие истекло"),
+                    ("card_unavailable", "сервис карт семьи недоступен"),
+                    ("card_not_found", "карта семьи не найдена"),
+                    ("card_malformed", "некорректная карта семьи"),
+                    ("card_rejected", "запрос карты отклонён"),
+                    ("card_invalid", "карта семьи не прошла проверку"),
+                    ("card_error", "ошибка сервиса карт семьи"),
+                    ("no_ruleset", "нет действующих правил"),
+                    ("ruleset_parameter", "нет параметров правил для года"),
+                    ("withdrawn_by_school", "отозвано школой"),
+                    ("legacy", "прежняя запись"),
+                ],
+                max_length=32,
+                verbose_name="код причины",
+            ),
         ),
         migrations.AddField(
-            model_name='aidrequest',
-            name='status_reason_params',
-            field=models.JSONField(blank=True, default=dict, verbose_name='параметры причины'),
+            model_name="aidrequest",
+            name="status_reason_params",
+            field=models.JSONField(blank=True, default=dict, verbose_name="параметры причины"),
         ),
         migrations.AddField(
-            model_name='decision',
-            name='requested_amount_kzt',
-            field=models.PositiveIntegerField(null=True, verbose_name='запрошенная сумма, ₸'),
+            model_name="decision",
+            name="requested_amount_kzt",
+            field=models.PositiveIntegerField(null=True, verbose_name="запрошенная сумма, ₸"),
         ),
         migrations.RunPython(reasons_to_codes, codes_to_reasons),
         migrations.RemoveField(
-            model_name='aidrequest',
-            name='status_reason',
+            model_name="aidrequest",
+            name="status_reason",
         ),
         migrations.AlterField(
-            model_name='aidrequest',
-            name='comment',
-            field=models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='комментарий'),
+            model_name="aidrequest",
+            name="comment",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="комментарий",
+            ),
         ),
         migrations.AlterField(
-            model_name='aidrequest',
-            name='guardian_full_name',
-            field=models.CharField(max_length=100, verbose_name='ФИО родителя / законного представителя'),
+            model_name="aidrequest",
+            name="guardian_full_name",
+            field=models.CharField(
+                max_length=100, verbose_name="ФИО родителя / законного представителя"
+            ),
         ),
         migrations.AlterField(
-            model_name='aidrequest',
-            name='student_full_name',
-            field=models.CharField(max_length=100, verbose_name='ФИО учащегося'),
+            model_name="aidrequest",
+            name="student_full_name",
+            field=models.CharField(max_length=100, verbose_name="ФИО учащегося"),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='reason',
-            field=models.TextField(blank=True, max_length=4000, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='обоснование'),
+            model_name="decision",
+            name="reason",
+            field=models.TextField(
+                blank=True,
+                max_length=4000,
+                validators=[django.core.validators.MaxLengthValidator(4000)],
+                verbose_name="обоснование",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='aidrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('student_iin', models.F('guardian_iin')), _negated=True), name='aidrequest_student_not_guardian'),
+            model_name="aidrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("student_iin", models.F("guardian_iin")), _negated=True),
+                name="aidrequest_student_not_guardian",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='aidrequest',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('comment'), 2000), name='aidrequest_comment_length'),
+            model_name="aidrequest",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("comment"), 2000
+                ),
+                name="aidrequest_comment_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decision',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_kzt__isnull', True), ('requested_amount_kzt__isnull', True), ('amount_kzt__lte', models.F('requested_amount_kzt')), _connector='OR'), name='decision_amount_within_requested', violation_error_message='Одобренная сумма больше запрошенной.'),
+            model_name="decision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount_kzt__isnull", True),
+                    ("requested_amount_kzt__isnull", True),
+                    ("amount_kzt__lte", models.F("requested_amount_kzt")),
+                    _connector="OR",
+                ),
+                name="decision_amount_within_requested",
+                violation_error_message="Одобренная сумма больше запрошенной.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decision',
-            constraint=models.UniqueConstraint(fields=('request', 'assessment'), name='decision_one_per_assessment'),
+            model_name="decision",
+            constraint=models.UniqueConstraint(
+                fields=("request", "assessment"), name="decision_one_per_assessment"
+            ),
         ),
     ]

@@ -155,8 +155,6 @@ def aid_request_validate(req: AidRequest, *, today: dt.date | None = None) -> No
             add("consent_given_on", _("Укажите дату согласия."))
         if not req.consent_valid_until:
             add("consent_valid_until", _("Укажите, до какой даты действует согласие."))
-    elif req.consent_reference or req.consent_given_on or req.consent_valid_until:
-        add("consent_method", _("Укажите способ согласия (или очистите поля согласия)."))
     given, until = req.consent_given_on, req.consent_valid_until
     if given and given > today:
         add(
@@ -187,6 +185,14 @@ def aid_request_validate(req: AidRequest, *, today: dt.date | None = None) -> No
             )
     if errors:
         raise ValidationError(errors)
+
+
+def _normalise_consent(req: AidRequest) -> None:
+    """ "No consent" chosen: the other consent fields mean nothing and are not kept."""
+    if not req.consent_method:
+        req.consent_reference = ""
+        req.consent_given_on = None
+        req.consent_valid_until = None
 
 
 def _open_duplicate(req: AidRequest) -> AidRequest | None:
@@ -229,6 +235,7 @@ def aid_request_submit(
         created_by=actor,
         **{k: data[k] for k in SUBMIT_FIELDS if k in data and data[k] is not None},
     )
+    _normalise_consent(req)
     aid_request_validate(req)
     existing = _open_duplicate(req)
     if existing is not None:
@@ -285,6 +292,8 @@ def aid_request_resubmit(
             if getattr(req, k) != value:
                 setattr(req, k, value)
                 changed.append(k)
+    _normalise_consent(req)
+    changed = sorted(set(changed) | ({*CONSENT_FIELDS} if not req.consent_method else set()))
     aid_request_validate(req)
     problem = req.consent_problem()
     if problem is not None:
