@@ -67,9 +67,7 @@ def test_it_allows_exactly_the_table_from_every_state(world, state, action):
 
 @pytest.mark.parametrize("action", Action.values)
 def test_it_allows_only_submit_for_a_new_request(world, action):
-    req = AidRequest(
-        school=world.school_a, created_by=world.user("pedagogue_a"), **request_data()
-    )
+    req = AidRequest(school=world.school_a, created_by=world.user("pedagogue_a"), **request_data())
     if (NEW, action) in TABLE:
         _take(world, req, action)
         assert AidRequest.objects.get().status == Status.QUEUED
@@ -90,9 +88,7 @@ def test_it_requeues_from_review_only_after_a_card_outage(world):
 
 
 def test_it_keeps_the_rollup_equal_to_a_rebuild_through_every_transition(world):
-    req = AidRequest(
-        school=world.school_a, created_by=world.user("pedagogue_a"), **request_data()
-    )
+    req = AidRequest(school=world.school_a, created_by=world.user("pedagogue_a"), **request_data())
     for action in (Action.SUBMIT, Action.START_SCORING, Action.NEEDS_REVIEW, Action.RESUBMIT,
                    Action.WITHDRAW):  # fmt: skip
         req = _take(world, req, action)
