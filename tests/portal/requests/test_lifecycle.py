@@ -43,7 +43,7 @@ def _take(world, req: AidRequest, action: str) -> AidRequest:
         return lifecycle.transition(locked, action, scope=scope, actor=world.user("pedagogue_a"))
 
 
-@pytest.mark.parametrize("state", [s for s in Status.values])
+@pytest.mark.parametrize("state", Status.values)
 @pytest.mark.parametrize("action", Action.values)
 def test_it_allows_exactly_the_table_from_every_state(world, state, action):
     req = _request_in(world, state)
