@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.requests.reasons import Reason, ReasonCode, render
 from schools.identifiers import iin_error
+
+if TYPE_CHECKING:
+    from schools.scope import Scope
 
 MAX_AMOUNT_KZT = 1_000_000
 NAME_MAX_LENGTH = 100  # fits the school's list layout
@@ -87,7 +91,7 @@ CLOSED_STATUSES = (Status.WITHDRAWN,)
 
 
 class AidRequestQuerySet(models.QuerySet):
-    def for_scope(self, scope) -> AidRequestQuerySet:  # noqa: ANN001 - schools.scope.Scope
+    def for_scope(self, scope: Scope) -> AidRequestQuerySet:
         if scope.sees_all_schools:
             return self
         return self.filter(school_id__in=scope.school_ids)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.requests.models import AidRequest
 from portal.rules.models import RescoreBatch
-from schools.scope import Scope
+from schools.scope import Scope, require
 from scoring.models import (
     GoldenCase,
     ImpactPreview,
@@ -43,8 +43,7 @@ __all__ = [
 
 
 def _require(scope: Scope) -> None:
-    if not scope.is_rules_admin:
-        raise PermissionDenied
+    require(scope, "can_admin_rules")
 
 
 def ruleset_display_status(ruleset: RuleSet, today: dt.date | None = None) -> tuple[str, Any]:

@@ -14,7 +14,7 @@ import logging
 import random
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from portal.requests.models import Status as RequestStatus
 from portal.requests.services import aid_request_rescore
 from portal.rules.diff import ruleset_diff
 from portal.rules.models import RESCORE_ACTIVE_STATUSES, RescoreBatch, RescoreBatchStatus
-from schools.scope import Scope
+from schools.scope import Scope, require
 from scoring import services as scoring_services
 from scoring.card import canonical_json, parse_card
 from scoring.governance import golden_cases_run
@@ -60,8 +60,7 @@ log = logging.getLogger(__name__)
 
 
 def _require_rules_admin(scope: Scope) -> None:
-    if not scope.is_rules_admin:
-        raise PermissionDenied
+    require(scope, "can_admin_rules")
 
 
 def _event(ruleset: RuleSet, action: str, actor: Any, **detail: Any) -> RuleSetEvent:
