@@ -14,6 +14,7 @@ import logging
 import random
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -395,8 +396,10 @@ def impact_preview_start(
     return preview
 
 
-# The hard time limit of the task `portal.rules_impact_preview` (portal/rules/tasks.py).
-PREVIEW_TASK_TIME_LIMIT = dt.timedelta(seconds=1900)
+# The hard time limit of the task `portal.rules_impact_preview` (settings).
+PREVIEW_TASK_TIME_LIMIT = dt.timedelta(
+    seconds=settings.CELERY_TASK_TIME_LIMITS["portal.rules_impact_preview"][1]
+)
 
 
 def impact_preview_run(*, preview_id: int, workers: int | None = None) -> ImpactPreview:
