@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext_lazy as _
 
 from portal.requests.models import (
@@ -112,7 +113,7 @@ class DecisionForm(forms.Form):
         if requested_amount:
             self.fields["amount_kzt"].widget.attrs["max"] = requested_amount
             self.fields["amount_kzt"].help_text = _("не больше запрошенной: %(max)s ₸") % {
-                "max": requested_amount
+                "max": intcomma(requested_amount)
             }
 
     def clean(self) -> dict[str, Any]:
@@ -124,7 +125,7 @@ class DecisionForm(forms.Form):
             self.add_error(
                 "amount_kzt",
                 _("Одобренная сумма не может быть больше запрошенной (%(max)s ₸).")
-                % {"max": self.requested_amount},
+                % {"max": intcomma(self.requested_amount)},
             )
         return data
 
