@@ -188,7 +188,8 @@ def rules_draft_kwargs(world) -> dict:  # noqa: ANN001
 def rules_preview_kwargs(world) -> dict:  # noqa: ANN001
     import datetime as dt
 
-    from scoring.models import ImpactPreview, RuleSet
+    from portal.rules.models import ImpactPreview
+    from scoring.models import RuleSet
 
     draft = RuleSet.objects.get(public_id=rules_draft_kwargs(world)["public_id"])
     preview = ImpactPreview.objects.filter(ruleset=draft).first() or ImpactPreview.objects.create(
