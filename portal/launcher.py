@@ -147,6 +147,8 @@ def cmd_test(extra: list[str]) -> int:
     # The tests exercise the simulator with DEBUG off: the deliberate override, with a secret.
     simulator_env(env, secret=secrets.token_urlsafe(32))
     env["FAMILY_CARD_SIM_ALLOW_PRODUCTION"] = "1"
+    # A real key for the ИИН hash, as production has (the test database is made afresh).
+    env.setdefault("IIN_HMAC_KEY", secrets.token_urlsafe(48))
     # One test database per configured database, so that checkouts sharing a server never meet.
     dbname = env["DATABASE_URL"].rsplit("/", 1)[-1].split("?", 1)[0] or "komek"
     env.setdefault("KOMEK_TEST_DB_NAME", f"test_{dbname}")

@@ -37,6 +37,14 @@ if not SECRET_KEY:
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 
+# The ИИН is kept unique and looked up through HMAC-SHA256 with this key (schools/iinkey.py), so
+# that no database or application log carries it. Required with DEBUG off (komek.E010); a fixed
+# development key otherwise. Changing it needs `manage.py iin_rehash` (the stored digests).
+IIN_HMAC_DEV_KEY = "dev-only-iin-hmac-key-do-not-use-in-production"  # noqa: S105
+IIN_HMAC_KEY = os.environ.get("IIN_HMAC_KEY", "") or (
+    IIN_HMAC_DEV_KEY if DEBUG or env_bool("KOMEK_TESTING") else ""
+)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

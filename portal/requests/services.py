@@ -27,6 +27,7 @@ from portal.requests.models import (
 )
 from portal.requests.recommendation import recommend
 from portal.stats.services import StatsTracker
+from schools.iinkey import iin_digest
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def aid_request_submit(
         AidRequest.objects.open()
         .filter(
             school_id=req.school_id,
-            student_iin=req.student_iin,
+            student_iin_hmac=iin_digest(req.student_iin),
             aid_kind=req.aid_kind,
             academic_year=req.academic_year,
         )
@@ -169,7 +170,7 @@ def aid_request_submit(
             AidRequest.objects.open()
             .filter(
                 school_id=req.school_id,
-                student_iin=req.student_iin,
+                student_iin_hmac=iin_digest(req.student_iin),
                 aid_kind=req.aid_kind,
                 academic_year=req.academic_year,
             )

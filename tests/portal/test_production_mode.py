@@ -64,6 +64,8 @@ def _production_env(static_root: Path) -> dict[str, str]:
             "DEBUG": "0",
             # The test process signs the sessions it hands to the browser with its own key.
             "SECRET_KEY": settings.SECRET_KEY,
+            # The same ИИН key as the test process: both read and write the same rows.
+            "IIN_HMAC_KEY": settings.IIN_HMAC_KEY,
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
             "STATIC_ROOT": str(static_root),
             "DATABASE_URL": current_database_url(),
