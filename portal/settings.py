@@ -131,6 +131,10 @@ DATABASES["default"].setdefault("TEST", {})
 if os.environ.get("KOMEK_TEST_DB_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = os.environ["KOMEK_TEST_DB_NAME"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The application's database role (portal/db_scope.py): the web server, worker and beat connect
+# as it (DATABASE_URL of those processes); `migrate` runs as the owner and grants it its
+# privileges. Row-level security applies to it, not to the owner.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "komek_app")
 
 # --- Redis / Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

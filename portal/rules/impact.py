@@ -22,6 +22,7 @@ from typing import Any, Final
 from django.conf import settings
 from django.db import connection, transaction
 
+from portal.db_scope import CROSS_SCHOOL_SQL
 from scoring import engine
 from scoring.card import parse_trusted_card
 from scoring.jsondoc import load_json_document
@@ -141,6 +142,8 @@ def _worker(
             counter.value += k
 
     with psycopg.connect(**conninfo) as raw:
+        # a deliberate cross-school scan (row-level security, portal/db_scope.py)
+        raw.execute(CROSS_SCHOOL_SQL)
         return impact_scan_rows(
             _scan_connection(raw, sql, (start, end, parts, part)), compiled, tick
         )
