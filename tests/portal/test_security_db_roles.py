@@ -267,3 +267,25 @@ def test_a_real_application_connection_cannot_become_the_owner(role):
         ):
             with pytest.raises(psycopg.Error):
                 conn.execute(sql)
+
+
+def test_a_celery_task_runs_cross_school_and_leaves_nothing_behind(
+    world, two_schools, as_app, no_enqueue
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from portal.requests.tasks import aid_requests_requeue_stuck
+
+    stuck = submit(world, "pedagogue_c", aid_kind="meals")
+    AidRequest.objects.filter(pk=stuck.pk).update(
+        status_changed_at=timezone.now() - dt.timedelta(days=1)
+    )
+    as_app()
+    db_scope_apply(scope_for(world.user("pedagogue_a")))  # a school-A request is running
+    result = aid_requests_requeue_stuck.apply()  # task_prerun / task_postrun signals
+    assert result.get() == 1  # saw the Shymkent request although the caller's scope is A
+    assert list(AidRequest.objects.unscoped().values_list("school_id", flat=True)) == [
+        world.school_a.pk
+    ]  # the caller's scope is back
