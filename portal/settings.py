@@ -39,7 +39,7 @@ if not SECRET_KEY:
 
 # The ИИН is kept unique and looked up through HMAC-SHA256 with this key (schools/iinkey.py), so
 # that no database or application log carries it. Required with DEBUG off (komek.E010); a fixed
-# development key otherwise. Changing it needs `manage.py iin_rehash` (the stored digests).
+# development key otherwise. Changing it needs `manage.py iin_rehash` (recomputes the stored digests).
 IIN_HMAC_DEV_KEY = "dev-only-iin-hmac-key-do-not-use-in-production"  # noqa: S105
 IIN_HMAC_KEY = os.environ.get("IIN_HMAC_KEY", "") or (
     IIN_HMAC_DEV_KEY if DEBUG or env_bool("KOMEK_TESTING") else ""

@@ -147,3 +147,17 @@ def test_the_live_iin_check_is_posted_never_a_get(client_for):
     assert "hx-get" not in page or "iin" not in page.split("hx-get", 1)[1][:200]
     r = c.post("/requests/validate-iin/", {"field": "student_iin", "student_iin": iin})
     assert r.status_code == 200
+
+
+def test_iin_rehash_follows_a_new_key(world, settings):
+    import io
+
+    from django.core.management import call_command
+
+    req = submit(world)
+    settings.IIN_HMAC_KEY = "rotated-key-" + "r" * 40
+    out = io.StringIO()
+    call_command("iin_rehash", stdout=out)
+    assert out.getvalue().strip() == "1"
+    req.refresh_from_db()
+    assert req.student_iin_hmac == iin_digest(req.student_iin)
