@@ -127,7 +127,7 @@ def test_it_keeps_only_a_deidentified_copy_in_a_golden_case(world):
         expected_category=stored.category,
         assessment_public_id=stored.public_id,
     )
-    text = json.dumps(case.card)
+    text = json.dumps(case.card, default=str)
     for member in doc["members"]:
         assert member["iin"] not in text and member["birth_date"] not in text
     assert doc["family_id"] not in text and doc["business"]["legal_entities"][0]["bin"] not in text
