@@ -177,7 +177,13 @@ def app_role_env(env: dict[str, str], *, required: bool = True) -> bool:
     password = env.get("DATABASE_APP_PASSWORD") or _app_role_password()
     attrs = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT")
     try:
-        with psycopg.connect(owner_url, autocommit=True) as conn:
+        try:
+            conn = psycopg.connect(owner_url, autocommit=True)
+        except psycopg.OperationalError:
+            # The database itself may not exist yet (a clean CI machine, `make test` before
+            # `make demo`): roles are server-wide, so the server's maintenance database will do.
+            conn = psycopg.connect(owner_url, autocommit=True, dbname="postgres")
+        with conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
             conn.execute(

@@ -202,7 +202,7 @@ def _open_duplicate(req: AidRequest) -> AidRequest | None:
         .open()
         .filter(
             school_id=req.school_id,
-            student_iin_hmac=iin_digest(req.student_iin),  # the keyed hash, never the ИИН
+            student_iin_hmac=iin_digest(req.student_iin),
             aid_kind=req.aid_kind,
             academic_year=req.academic_year,
         )

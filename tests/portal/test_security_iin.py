@@ -112,7 +112,7 @@ class _Recorder:
 def test_the_data_migration_fills_the_digests_of_existing_rows(world):
     req = submit(world)
     AidRequest.objects.filter(pk=req.pk).update(student_iin_hmac="", guardian_iin_hmac="")
-    migration = importlib.import_module("portal.migrations.0007_aidrequest_iin_hmac")
+    migration = importlib.import_module("portal.migrations.0005_aidrequest_iin_hmac")
     migration.fill_iin_digests(django_apps, None)
     req.refresh_from_db()
     assert req.student_iin_hmac == iin_digest(req.student_iin)

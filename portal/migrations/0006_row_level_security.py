@@ -31,6 +31,6 @@ BACKWARD = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0007_aidrequest_iin_hmac")]
+    dependencies = [("portal", "0005_aidrequest_iin_hmac")]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]

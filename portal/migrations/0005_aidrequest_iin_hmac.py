@@ -23,7 +23,7 @@ def fill_iin_digests(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0006_background_run"),
+        ("portal", "0004_rescore_batch"),
         ("schools", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
