@@ -204,9 +204,44 @@ def app_role_env(env: dict[str, str], *, required: bool = True) -> bool:
             "the role yourself (README: production setup) and set DATABASE_APP_ROLE / "
             "DATABASE_APP_PASSWORD."
         ) from None
+    _app_role_quiet_logs(owner_url, role)
     env["DATABASE_APP_ROLE"] = role
     env["DATABASE_APP_PASSWORD"] = password
     env["DATABASE_APP_URL"] = with_user(owner_url, role, password)
+    return True
+
+
+#: What PostgreSQL may write to its log about the application role's statements: no statement
+#: text (Django binds parameters on the client, so the text holds the values: ИИН, names), no
+#: DETAIL (a CHECK violation's "Failing row contains (…)" is the whole row).
+APP_ROLE_LOG_SETTINGS = {
+    "log_min_error_statement": "panic",
+    "log_error_verbosity": "terse",
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+}
+
+
+def _app_role_quiet_logs(owner_url: str, role: str) -> bool:
+    """``ALTER ROLE … SET`` the :data:`APP_ROLE_LOG_SETTINGS` (needs a superuser: on a server
+    where the owner is not one, the README's production setup has the DBA do it)."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            for name, value in APP_ROLE_LOG_SETTINGS.items():
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} SET {} = {}").format(
+                        sql.Identifier(role), sql.Identifier(name), sql.Literal(value)
+                    )
+                )
+    except psycopg.Error as exc:
+        _log(
+            f"could not keep statement text out of PostgreSQL's log for {role!r} "
+            f"({type(exc).__name__}); see README, production setup"
+        )
+        return False
     return True
 
 

@@ -161,3 +161,23 @@ def test_iin_rehash_follows_a_new_key(world, settings):
     assert out.getvalue().strip() == "1"
     req.refresh_from_db()
     assert req.student_iin_hmac == iin_digest(req.student_iin)
+
+
+def test_the_application_role_keeps_statement_text_and_detail_out_of_the_server_log():
+    """Django binds parameters on the client: a failing statement's text (which PostgreSQL logs
+    at ERROR by default) holds the ИИН and names, and a CHECK violation's DETAIL the whole row.
+    The launcher sets the application role's logging so that neither is written."""
+    from portal.launcher import APP_ROLE_LOG_SETTINGS
+    from tests.dburl import app_role
+
+    found = app_role()
+    if found is None:
+        pytest.skip("no application role (run through portal.launcher / make test)")
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT unnest(setconfig) FROM pg_db_role_setting s JOIN pg_roles r "
+            "ON r.oid = s.setrole WHERE r.rolname = %s AND s.setdatabase = 0",
+            [found[0]],
+        )
+        settings_ = dict(row[0].split("=", 1) for row in cur.fetchall())
+    assert settings_ == {**settings_, **APP_ROLE_LOG_SETTINGS}
