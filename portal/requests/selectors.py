@@ -148,3 +148,188 @@ def aid_request_view(*, scope: Any, aid_request: AidRequest) -> AidRequestView:
         criteria=criteria_rows(assessment) if assessment else [],
         history=[s.assessment for s in scoring_rows[1:]],
     )
+
+
+# --------------------------------------------------------------------------- explanation
+
+
+@dataclass
+class AssessmentExplanation:
+    """The result page's plain-language explanation and its criteria table, in one language."""
+
+    explanation: Any  # scoring.explanation.Explanation
+    criteria: list[Any]  # scoring.explanation.CriterionRow
+    what_would_change: list[dict[str, Any]]
+
+
+def aid_request_explanation(
+    *, scope: Any, assessment: Any, language: str | None = None
+) -> AssessmentExplanation | None:
+    """Why the family of a request's assessment is in its category (None if unreadable).
+
+    ``assessment`` is one the caller reached through its request with ``scope``.
+    """
+    import datetime as dt
+
+    from scoring.counterfactual_text import describe_items
+    from scoring.explanation import criteria_table, explain
+    from scoring.selectors import assessment_counterfactuals
+
+    require_family_access(scope)
+    if assessment is None:
+        return None
+    lang = _lang(language)
+    try:
+        compiled = _compiled(assessment)
+        as_of = (assessment.card or {}).get("as_of")
+        explanation = explain(
+            assessment.trace,
+            compiled,
+            lang,
+            as_of=dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None,
+        )
+        rows = criteria_table(assessment.trace, compiled, lang)
+    except (ValueError, KeyError, TypeError):
+        return None
+    cf = assessment_counterfactuals(assessment=assessment)
+    changes = describe_items(cf, compiled, lang) if cf is not None else []
+    return AssessmentExplanation(explanation, rows, changes)
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of a request's history, in words (the reader's language)."""
+
+    when: Any  # datetime
+    action: str
+    text: str
+    actor: str  # the person, or "" for the system
+    role: str
+    is_system: bool
+
+
+#: Views are in the audit log, not in a request's history.
+_NOT_HISTORY = frozenset({"aid_request.view", "aid_request.list_view"})
+
+
+def _review_reason(code: str) -> str:
+    reasons = {
+        "consent": _("нет действующего согласия на обработку данных семьи"),
+        "unavailable": _("сервис карт семьи недоступен"),
+        "not_found": _("карта семьи не найдена"),
+        "malformed": _("карта семьи пришла повреждённой"),
+        "card": _("карта семьи не прошла проверку"),
+        "no_ruleset": _("нет действующего набора правил оценки"),
+        "ruleset_parameter": _("в наборе правил нет параметров для года карты"),
+    }
+    return reasons.get(code, "")
+
+
+def _history_text(action: str, detail: dict[str, Any], decisions: dict[str, Decision]) -> str:
+    from portal.audit.services import AuditAction
+    from portal.requests.models import Status
+
+    try:
+        label = str(AuditAction(action).label)
+    except ValueError:
+        label = action
+    label = label[:1].upper() + label[1:]
+    status_labels = dict(Status.choices)
+    if action == "aid_request.submit":
+        if detail.get("status") == Status.NEEDS_REVIEW:
+            return _("Заявка подана; сразу отправлена на проверку: нет действующего согласия.")
+        return _("Заявка подана и поставлена в очередь на оценку.")
+    if action == "aid_request.scored" and isinstance(detail.get("category"), int):
+        if (detail.get("attempt") or 1) > 1:
+            return _("Оценена повторно: категория %(category)d.") % {"category": detail["category"]}
+        return _("Оценена: категория %(category)d.") % {"category": detail["category"]}
+    if action == "aid_request.needs_review":
+        reason = _review_reason(str(detail.get("reason_code", "")))
+        if reason:
+            return _("Отправлена на проверку: %(reason)s.") % {"reason": reason}
+        return _("Отправлена на проверку.")
+    if action == "aid_request.requeue":
+        previous = status_labels.get(detail.get("from", ""), "")
+        if previous:
+            return _("Снова поставлена в очередь (задержалась в статусе «%(status)s»).") % {
+                "status": previous
+            }
+    if action == "aid_request.rescore" and isinstance(detail.get("category"), int):
+        return _("Пересчитана по набору правил %(version)s: категория %(old)s → %(new)s.") % {
+            "version": detail.get("ruleset_version", ""),
+            "old": detail.get("previous_category", "—"),
+            "new": detail["category"],
+        }
+    if action == "aid_request.decide":
+        decision = decisions.get(str(detail.get("decision", "")))
+        outcome = detail.get("outcome") or (decision.outcome if decision else "")
+        if outcome == Decision.Outcome.APPROVE:
+            if decision is not None and decision.amount_kzt:
+                from django.utils.formats import number_format
+
+                text = _("Решение: одобрить, %(amount)s ₸.") % {
+                    "amount": number_format(decision.amount_kzt, force_grouping=True)
+                }
+            else:
+                text = _("Решение: одобрить.")
+        elif outcome == Decision.Outcome.REJECT:
+            text = _("Решение: отказать.")
+        else:
+            text = label + "."
+        if detail.get("against_recommendation"):
+            text += " " + _("Вопреки рекомендации, с обоснованием.")
+        return text
+    if action == "aid_request.contest":
+        return _("Оценка оспорена: карта семьи запрошена заново.")
+    if action == "aid_request.withdraw":
+        return _("Заявка отозвана.")
+    return label + "."
+
+
+def aid_request_history(*, scope: Any, request: AidRequest) -> list[HistoryEntry]:
+    """What happened to ``request`` (oldest first), who did it and when, from its audit rows.
+
+    Views of the request are left out (they are in the audit log). ``request`` must be in
+    ``scope`` (else 404, as everywhere).
+    """
+    from django.contrib.auth import get_user_model
+
+    from portal.audit.models import AuditEvent
+    from schools.models import Membership, Role
+
+    require_family_access(scope)
+    if not scope.contains_school(request.school_id):
+        raise Http404
+    events = list(
+        AuditEvent.objects.filter(object_type="aid_request", object_id=str(request.public_id))
+        .exclude(action__in=_NOT_HISTORY)
+        .order_by("created_at", "id")
+    )
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    names = dict(
+        Membership.objects.filter(user_id__in=actor_ids).values_list("user_id", "full_name")
+    )
+    usernames = dict(
+        get_user_model().objects.filter(pk__in=actor_ids).values_list("pk", "username")
+    )
+    roles = dict(Role.choices)
+    decisions = {str(d.public_id): d for d in Decision.objects.filter(request=request)}
+    out = []
+    for e in events:
+        system = not e.actor_id
+        out.append(
+            HistoryEntry(
+                when=e.created_at,
+                action=e.action,
+                text=_history_text(e.action, e.detail or {}, decisions),
+                actor=""
+                if system
+                else names.get(e.actor_id) or usernames.get(e.actor_id) or e.actor_username,
+                role="" if system else str(roles.get(e.role, "")),
+                is_system=system,
+            )
+        )
+    return out
