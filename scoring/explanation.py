@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, Final
 
@@ -102,32 +102,41 @@ class CriterionRow:
 # --------------------------------------------------------------------------- numbers
 
 
-def _quantize(value: Fraction, places: int) -> Decimal:
+def _quantize(value: Fraction, places: int, rounding: str = ROUND_HALF_UP) -> Decimal:
     q = Decimal(1).scaleb(-places)
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
-        q, rounding=ROUND_HALF_UP
-    )
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(q, rounding=rounding)
 
 
 def _short(value: Fraction, places: int) -> bool:
     return (value * 10**places).denominator == 1
 
 
+def _sign(x: Fraction) -> int:
+    return (x > 0) - (x < 0)
+
+
 def _number(
     value: int | Fraction, language: str, places: int = 2, avoid: Sequence[Any] = ()
 ) -> str:
-    """Exact when it has at most ``places`` decimals, else ``≈`` rounded (see the module)."""
+    """Exact when it has at most ``places`` decimals, else ``≈`` rounded half up.
+
+    When the rounded figure would sit on the other side of (or on) a threshold it is compared
+    with (``avoid``), four places are written, rounded away from the threshold: 0.54996 against
+    0.55 is ``≈ 0,5499``, never ``0,55``.
+    """
     f = Fraction(value)
     if _short(f, places):
         return format_number(f, language)
     rounded = _quantize(f, places)
-    if any(
-        not isinstance(t, bool) and t is not None and Fraction(rounded) == Fraction(t)
-        for t in avoid
-    ):
-        if _short(f, 4):
-            return format_number(f, language)
-        rounded = _quantize(f, 4)
+    for t in avoid:
+        if t is None or isinstance(t, bool):
+            continue
+        t = Fraction(t)
+        if _sign(Fraction(rounded) - t) != _sign(f - t):
+            if _short(f, 4):
+                return format_number(f, language)
+            rounded = _quantize(f, 4, ROUND_FLOOR if f < t else ROUND_CEILING)
+            break
     return "≈\u00a0" + format_number(rounded.normalize(), language)
 
 
@@ -161,7 +170,7 @@ def _format_value(code: str, kind: str, value: Value, language: str, avoid: Sequ
         marks = [Fraction(t) * 100 for t in avoid if t is not None and not isinstance(t, bool)]
         return _percent(_number(scaled, language, 1, marks), language)
     if code in AREA:
-        return _unit(_number(value, language, 2, avoid), "м²")  # type: ignore[arg-type]
+        return _unit(_number(value, language, 2, avoid), _("м²"))  # type: ignore[arg-type]
     if kind == "ratio":
         return _number(value, language, 2, avoid)  # type: ignore[arg-type]
     return format_number(value, language)  # type: ignore[arg-type]
