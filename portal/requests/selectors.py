@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -23,14 +23,31 @@ SORTS = {
     "-amount": "-amount_kzt",
     "status": "status",
     "-status": "-status",
+    "category": "latest_category",
+    "-category": "-latest_category",
 }
 FILTERS = ("status", "ground", "aid_kind", "academic_year")
+#: The list's filters beyond the plain fields (see :func:`aid_requests_for_scope`).
+RESULT_FILTERS = ("category", "high_welfare", "decision", "amount_min", "amount_max", "school")
 
 
 def require_family_access(scope: Any) -> None:
     """Family-level data: the school's own staff, auditors and superusers only (else 403)."""
     if not scope.sees_family_data:
         raise PermissionDenied(_("Данные семей видят только сотрудники школы и аудиторы."))
+
+
+def _with_results(qs: QuerySet[AidRequest]) -> QuerySet[AidRequest]:
+    """Each request with its latest assessment's category and flag, and its latest decision."""
+    latest = AidRequestScoring.objects.filter(request=OuterRef("pk")).order_by("-attempt")
+    decision = Decision.objects.filter(request=OuterRef("pk")).order_by("-created_at", "-id")
+    return qs.annotate(
+        latest_category=Subquery(latest.values("assessment__category")[:1]),
+        latest_high_welfare=Subquery(latest.values("assessment__high_welfare")[:1]),
+        latest_ruleset_id=Subquery(latest.values("assessment__ruleset_id")[:1]),
+        decision_outcome=Subquery(decision.values("outcome")[:1]),
+        decision_amount=Subquery(decision.values("amount_kzt")[:1]),
+    )
 
 
 def aid_requests_for_scope(
@@ -40,16 +57,35 @@ def aid_requests_for_scope(
     search: str = "",
     sort: str = "-created",
 ) -> QuerySet[AidRequest]:
+    """Requests in scope with their results (``latest_category``, ``latest_high_welfare``,
+    ``decision_outcome``, ``decision_amount``), filtered and sorted.
+
+    ``filters``: the plain fields of :data:`FILTERS`, and ``category`` (1–6, of the latest
+    assessment), ``high_welfare`` (``yes`` / ``no``), ``decision`` (``approve`` / ``reject`` /
+    ``none``), ``amount_min`` / ``amount_max`` (the requested amount, ₸), ``school`` (a School
+    or its public id; only within the scope).
+    """
     require_family_access(scope)
-    qs = AidRequest.objects.for_scope(scope).select_related("school")
+    qs = _with_results(AidRequest.objects.for_scope(scope).select_related("school"))
     filters = filters or {}
     for name in FILTERS:
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
     if filters.get("category"):
-        qs = qs.filter(
-            scorings__attempt=F("attempt"), scorings__assessment__category=filters["category"]
-        )
+        qs = qs.filter(latest_category=filters["category"])
+    if filters.get("high_welfare") in ("yes", "no"):
+        qs = qs.filter(latest_high_welfare=filters["high_welfare"] == "yes")
+    if filters.get("decision") == "none":
+        qs = qs.filter(decision_outcome__isnull=True)
+    elif filters.get("decision") in Decision.Outcome.values:
+        qs = qs.filter(decision_outcome=filters["decision"])
+    if filters.get("amount_min") not in (None, ""):
+        qs = qs.filter(amount_kzt__gte=filters["amount_min"])
+    if filters.get("amount_max") not in (None, ""):
+        qs = qs.filter(amount_kzt__lte=filters["amount_max"])
+    school = filters.get("school")
+    if school:
+        qs = qs.filter(school__public_id=getattr(school, "public_id", school))
     search = (search or "").strip()
     if search:
         if search.isdigit():
@@ -58,7 +94,64 @@ def aid_requests_for_scope(
             qs = qs.filter(
                 Q(student_full_name__icontains=search) | Q(guardian_full_name__icontains=search)
             )
-    return qs.order_by(SORTS.get(sort, "-created_at"), "-id")
+    order = SORTS.get(sort, "-created_at")
+    if order.lstrip("-") == "latest_category":
+        field = F("latest_category")
+        order = field.desc(nulls_last=True) if order.startswith("-") else field.asc(nulls_last=True)
+    return qs.order_by(order, "-id")
+
+
+@dataclass(frozen=True)
+class AidRequestRow:
+    """One line of the request list, with every result already in words."""
+
+    aid_request: AidRequest
+    school: str
+    category: int | None
+    category_label: str
+    high_welfare: bool
+    high_welfare_label: str
+    decision_label: str
+    approved_amount: int | None
+
+
+def aid_request_rows(*, scope: Any, requests: Any) -> list[AidRequestRow]:
+    """The list's rows for ``requests`` (from :func:`aid_requests_for_scope`, one page)."""
+    from scoring.models import RuleSet
+    from scoring.selectors import compiled_ruleset
+
+    require_family_access(scope)
+    requests = list(requests)
+    rulesets = {
+        rs.pk: compiled_ruleset(rs)
+        for rs in RuleSet.objects.filter(
+            pk__in={r.latest_ruleset_id for r in requests if r.latest_ruleset_id}
+        )
+    }
+    language = _lang(None)
+    decided = {
+        Decision.Outcome.APPROVE: _("одобрено"),
+        Decision.Outcome.REJECT: _("отказано"),
+    }
+    rows = []
+    for r in requests:
+        compiled = rulesets.get(r.latest_ruleset_id)
+        category = r.latest_category
+        rows.append(
+            AidRequestRow(
+                aid_request=r,
+                school=r.school.name,
+                category=category,
+                category_label=compiled.category_label(category, language)
+                if compiled is not None and category
+                else "",
+                high_welfare=bool(r.latest_high_welfare),
+                high_welfare_label=_("высокое благосостояние") if r.latest_high_welfare else "",
+                decision_label=decided.get(r.decision_outcome, ""),
+                approved_amount=r.decision_amount,
+            )
+        )
+    return rows
 
 
 def aid_request_get(*, scope: Any, public_id: Any) -> AidRequest:

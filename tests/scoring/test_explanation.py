@@ -90,7 +90,9 @@ def test_the_criteria_table_is_in_words(name, language):
     fired = {r.code for r in rows if r.fired}
     assert fired == {*a.markers, *a.vulnerability, *a.wealth}
     if language == "en":
-        assert not CYRILLIC.search(" ".join(r.value + " ".join(c.rule for c in r.checks) for r in rows))
+        assert not CYRILLIC.search(
+            " ".join(r.value + " ".join(c.rule for c in r.checks) for r in rows)
+        )
 
 
 def _ru(name: str) -> list[str]:
