@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.requests.models import (
     MAX_AMOUNT_KZT,
@@ -111,8 +112,8 @@ class FilterForm(forms.Form):
         label=_("Решение"),
         choices=[
             ("", _("все решения")),
-            ("approve", _("одобрено")),
-            ("reject", _("отказано")),
+            ("approve", pgettext_lazy("решение по заявке", "одобрено")),
+            ("reject", pgettext_lazy("решение по заявке", "отказано")),
             ("none", _("без решения")),
         ],
         required=False,

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
@@ -130,8 +130,8 @@ def aid_request_rows(*, scope: Any, requests: Any) -> list[AidRequestRow]:
     }
     language = _lang(None)
     decided = {
-        Decision.Outcome.APPROVE: _("одобрено"),
-        Decision.Outcome.REJECT: _("отказано"),
+        Decision.Outcome.APPROVE: pgettext("решение по заявке", "одобрено"),
+        Decision.Outcome.REJECT: pgettext("решение по заявке", "отказано"),
     }
     rows = []
     for r in requests:
