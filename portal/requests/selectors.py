@@ -361,10 +361,10 @@ def _history_text(action: str, detail: dict[str, Any], decisions: dict[str, Deci
         outcome = detail.get("outcome") or (decision.outcome if decision else "")
         if outcome == Decision.Outcome.APPROVE:
             if decision is not None and decision.amount_kzt:
-                from django.utils.formats import number_format
+                from scoring.counterfactual_text import format_money
 
-                text = _("Решение: одобрить, %(amount)s ₸.") % {
-                    "amount": number_format(decision.amount_kzt, force_grouping=True)
+                text = _("Решение: одобрить, %(amount)s.") % {
+                    "amount": format_money(decision.amount_kzt, _lang(None))
                 }
             else:
                 text = _("Решение: одобрить.")
