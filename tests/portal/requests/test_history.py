@@ -51,7 +51,7 @@ def test_it_tells_what_happened_who_did_it_and_when(world, client_for, no_enqueu
     assert "Өтінім тарихы" in kk and "Бағаланды: 3-санат." in kk and "автоматты түрде" in kk
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     en = c.get(url).content.decode()
-    assert "Request history" in en and "Decision: approve, 20,000\xa0₸." in en
+    assert "Application history" in en and "Decision: approve, 20,000\xa0₸." in en
 
 
 def test_it_words_contest_withdraw_and_review(world, no_enqueue):
