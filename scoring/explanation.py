@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scoring.counterfactual_text import LANGUAGES, format_money, format_number
 from scoring.criteria import UNBOUNDED, Value
@@ -449,9 +450,12 @@ def _explain(
             )
         else:
             markers_rule = (
-                _(
+                ngettext(
+                    "Категория 6 ставится, когда выполняется не меньше %(k)d маркера высокого "
+                    "благосостояния. У этой семьи:",
                     "Категория 6 ставится, когда выполняется не меньше %(k)d маркеров высокого "
-                    "благосостояния. У этой семьи:"
+                    "благосостояния. У этой семьи:",
+                    a.marker_min_count,
                 )
                 % mode_values
             )

@@ -167,3 +167,58 @@ def test_it_refuses_a_malformed_trace_and_an_unknown_language():
         explain({"format": "nope"}, rs, "ru")
     with pytest.raises(ValueError):
         explain(a.to_dict(), rs, "de")
+
+
+def _explain_doc(doc, language="ru", as_of=True):
+    rs = load_default_ruleset()
+    a = assess_document(doc, rs)
+    on = dt.date.fromisoformat(doc["as_of"]) if as_of else None
+    return a, explain(a.to_dict(), rs, language, as_of=on)
+
+
+def _doc(name: str) -> dict:
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_it_says_when_the_shift_stops_at_category_5():
+    doc = _doc("05-sufficient")
+    doc["property"].update(land_plots=2, livestock_units=10)
+    doc["business"]["individual_entrepreneur"] = True
+    a, ex = _explain_doc(doc)
+    assert (a.base_category, a.shift, a.category) == (5, 1, 5)
+    assert len(ex.points) == 3
+    assert all(p.startswith("−1 балл благосостояния") for p in ex.points)
+    assert "выше категории 5 сдвигать некуда (категорию 6 дают только маркеры)" in ex.shift
+
+
+def test_it_words_payments_without_income_and_a_missing_year():
+    doc = _doc("01-extreme-need")
+    for m in doc["members"]:
+        m["incomes"] = dict.fromkeys(m["incomes"], 0)
+    doc["credit"]["monthly_payments_kzt"] = 10000
+    a, ex = _explain_doc(doc)
+    assert "«Долговая нагрузка»: платежи есть, дохода нет" in " ".join(ex.points)
+    assert "на человека 0\xa0₸, это 0\xa0ПМ (прожиточный минимум 2026 года" in ex.income[0]
+    rows = {r.code: r for r in criteria_table(a.to_dict(), load_default_ruleset(), "en")}
+    assert rows["debt_burden"].value == "payments but no income"
+    assert rows["debt_burden"].checks[0].rule == "vulnerability point +1: more than 50%"
+    # Without the card's date the ПМ is read back from the trace, or left out when income is 0.
+    _a, ex = _explain_doc(doc, as_of=False)
+    assert ex.income[-1].endswith("это 0\xa0ПМ.")
+    _a, ex = _explain_doc(_doc("03-need"), as_of=False)
+    assert ex.income[-1].endswith("(прожиточный минимум — 50\xa0851\xa0₸).")
+
+
+@pytest.mark.parametrize(
+    ("mode", "count", "expected"),
+    [
+        ("all", 1, "когда выполняются все маркеры высокого благосостояния (4)"),
+        ("at_least", 1, "когда выполняется не меньше 1 маркера высокого благосостояния"),
+    ],
+)
+def test_it_names_the_marker_rule_of_the_rule_set(mode, count, expected):
+    _doc_, rs, a = _scored("06-two-homes")
+    trace = a.to_dict()
+    trace["markers"] = {**trace["markers"], "mode": mode, "min_count": count}
+    ex = explain(trace, rs, "ru")
+    assert expected in ex.markers_rule
