@@ -179,6 +179,19 @@ FAMILY_CARD_BREAKER_FAILURES = int(os.environ.get("FAMILY_CARD_BREAKER_FAILURES"
 FAMILY_CARD_BREAKER_COOLDOWN = float(os.environ.get("FAMILY_CARD_BREAKER_COOLDOWN", "30"))
 STUCK_REQUEST_THRESHOLD = timedelta(minutes=10)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Every task's (soft, hard) time limits in seconds, applied through CELERY_TASK_ANNOTATIONS.
+# Each hard limit is below the visibility timeout (a task still running when the broker
+# redelivers it would run twice); tests/portal/test_celery_settings.py checks every task.
+CELERY_TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "portal.aid_request_score": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "portal.aid_requests_requeue_stuck": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "portal.rules_impact_preview": (1800, 1900),
+    "portal.rules_rescore_open_requests": (3300, 3400),
+}
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": soft, "time_limit": hard}
+    for name, (soft, hard) in CELERY_TASK_TIME_LIMITS.items()
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "aid-requests-requeue-stuck": {
         "task": "portal.aid_requests_requeue_stuck",

@@ -42,7 +42,7 @@ class ScopedAPIView(APIView):
             raise PermissionDenied
 
     def require_school_staff(self) -> None:
-        if not self.scope.is_school_staff:
+        if not self.scope.can_act_on_requests:
             raise PermissionDenied
 
     def handle_exception(self, exc: Exception) -> Response:

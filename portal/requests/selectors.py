@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import get_language, pgettext
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from portal.requests.recommendation import Recommendation, recommend
+from schools.scope import Scope, require
 
 SORTS = {
     "created": "created_at",
@@ -31,10 +31,9 @@ FILTERS = ("status", "ground", "aid_kind", "academic_year")
 RESULT_FILTERS = ("category", "high_welfare", "decision", "amount_min", "amount_max", "school")
 
 
-def require_family_access(scope: Any) -> None:
+def require_family_access(scope: Scope) -> None:
     """Family-level data: the school's own staff, auditors and superusers only (else 403)."""
-    if not scope.sees_family_data:
-        raise PermissionDenied(_("Данные семей видят только сотрудники школы и аудиторы."))
+    require(scope, "sees_family_data", _("Данные семей видят только сотрудники школы и аудиторы."))
 
 
 def _with_results(qs: QuerySet[AidRequest]) -> QuerySet[AidRequest]:
@@ -52,7 +51,7 @@ def _with_results(qs: QuerySet[AidRequest]) -> QuerySet[AidRequest]:
 
 def aid_requests_for_scope(
     *,
-    scope: Any,
+    scope: Scope,
     filters: dict[str, Any] | None = None,
     search: str = "",
     sort: str = "-created",
@@ -154,7 +153,7 @@ def aid_request_rows(*, scope: Any, requests: Any) -> list[AidRequestRow]:
     return rows
 
 
-def aid_request_get(*, scope: Any, public_id: Any) -> AidRequest:
+def aid_request_get(*, scope: Scope, public_id: Any) -> AidRequest:
     """One request in scope; missing and out-of-scope are the same 404."""
     require_family_access(scope)
     try:
@@ -220,7 +219,7 @@ def criteria_rows(assessment: Any, lang: str | None = None) -> list[dict[str, An
     return rows
 
 
-def aid_request_view(*, scope: Any, aid_request: AidRequest) -> AidRequestView:
+def aid_request_view(*, scope: Scope, aid_request: AidRequest) -> AidRequestView:
     require_family_access(scope)
     scoring_rows = list(
         AidRequestScoring.objects.select_related("assessment", "assessment__ruleset")
@@ -304,19 +303,22 @@ class HistoryEntry:
     is_system: bool
 
 
-#: Views are in the audit log, not in a request's history.
-_NOT_HISTORY = frozenset({"aid_request.view", "aid_request.list_view"})
+#: Views (and the worker picking the request up) are in the audit log, not in the history.
+_NOT_HISTORY = frozenset({"aid_request.view", "aid_request.list_view", "aid_request.scoring_start"})
 
 
 def _review_reason(code: str) -> str:
+    """A reason code of an audit row in words (today's codes, and those of older rows)."""
+    from portal.requests.reasons import ReasonCode
+
+    if code in ReasonCode.values:
+        return str(ReasonCode(code).label)
     reasons = {
         "consent": _("нет действующего согласия на обработку данных семьи"),
         "unavailable": _("сервис карт семьи недоступен"),
         "not_found": _("карта семьи не найдена"),
         "malformed": _("карта семьи пришла повреждённой"),
         "card": _("карта семьи не прошла проверку"),
-        "no_ruleset": _("нет действующего набора правил оценки"),
-        "ruleset_parameter": _("в наборе правил нет параметров для года карты"),
     }
     return reasons.get(code, "")
 
@@ -345,6 +347,8 @@ def _history_text(action: str, detail: dict[str, Any], decisions: dict[str, Deci
             return _("Отправлена на проверку: %(reason)s.") % {"reason": reason}
         return _("Отправлена на проверку.")
     if action == "aid_request.requeue":
+        if detail.get("after") == "card_unavailable":
+            return _("Сервис карт семьи снова доступен: заявка вернулась в очередь.")
         previous = status_labels.get(detail.get("from", ""), "")
         if previous:
             return _("Снова поставлена в очередь (задержалась в статусе «%(status)s»).") % {
