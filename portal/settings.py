@@ -37,6 +37,14 @@ if not SECRET_KEY:
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 
+# The ИИН is kept unique and looked up through HMAC-SHA256 with this key (schools/iinkey.py), so
+# that no database or application log carries it. Required with DEBUG off (komek.E010); a fixed
+# development key otherwise. Changing it needs `manage.py iin_rehash` (recomputes the stored digests).
+IIN_HMAC_DEV_KEY = "dev-only-iin-hmac-key-do-not-use-in-production"  # noqa: S105
+IIN_HMAC_KEY = os.environ.get("IIN_HMAC_KEY", "") or (
+    IIN_HMAC_DEV_KEY if DEBUG or env_bool("KOMEK_TESTING") else ""
+)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -123,6 +131,10 @@ DATABASES["default"].setdefault("TEST", {})
 if os.environ.get("KOMEK_TEST_DB_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = os.environ["KOMEK_TEST_DB_NAME"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The application's database role (portal/db_scope.py): the web server, worker and beat connect
+# as it (DATABASE_URL of those processes); `migrate` runs as the owner and grants it its
+# privileges. Row-level security applies to it, not to the owner.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "komek_app")
 
 # --- Redis / Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

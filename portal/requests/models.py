@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.requests.reasons import Reason, ReasonCode, render
 from schools.identifiers import iin_error
+from schools.iinkey import iin_digest
 
 if TYPE_CHECKING:
     from schools.scope import Scope
@@ -123,6 +124,10 @@ class AidRequest(models.Model):
     guardian_full_name = models.CharField(
         _("ФИО родителя / законного представителя"), max_length=NAME_MAX_LENGTH
     )
+    # Keyed hashes of the two ИИН (schools.iinkey.iin_digest), set by save(): the unique key
+    # and every exact lookup use them, so no database log line can carry an ИИН.
+    student_iin_hmac = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
+    guardian_iin_hmac = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
     guardian_phone = models.CharField(_("телефон"), max_length=20, validators=[validate_phone])
     ground = models.CharField(_("основание"), max_length=32, choices=Ground.choices)
     aid_kind = models.CharField(_("вид помощи"), max_length=32, choices=AidKind.choices)
@@ -166,7 +171,7 @@ class AidRequest(models.Model):
         verbose_name_plural = _("заявки на помощь")
         constraints = [
             models.UniqueConstraint(
-                fields=["school", "student_iin", "aid_kind", "academic_year"],
+                fields=["school", "student_iin_hmac", "aid_kind", "academic_year"],
                 condition=~Q(status="withdrawn"),
                 name="aidrequest_one_open_per_student_kind_year",
             ),
@@ -197,6 +202,18 @@ class AidRequest(models.Model):
     def __str__(self) -> str:
         return str(self.public_id)
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._set_iin_digests()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            fields = set(update_fields)
+            if "student_iin" in fields:
+                fields.add("student_iin_hmac")
+            if "guardian_iin" in fields:
+                fields.add("guardian_iin_hmac")
+            kwargs["update_fields"] = fields
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if (
             self.consent_given_on
@@ -206,6 +223,14 @@ class AidRequest(models.Model):
             raise ValidationError(
                 {"consent_valid_until": _("Срок действия согласия раньше даты его получения.")}
             )
+
+    def _set_iin_digests(self) -> None:
+        self.student_iin_hmac = iin_digest(self.student_iin or "")
+        self.guardian_iin_hmac = iin_digest(self.guardian_iin or "")
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        self._set_iin_digests()  # before the unique key is validated
+        super().clean_fields(exclude=exclude)
 
     def consent_problem(self, on: dt.date | None = None) -> Reason | None:
         """None when the consent is recorded and valid on `on`, else the reason."""

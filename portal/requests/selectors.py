@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from portal.requests.recommendation import Recommendation, recommend
+from schools.identifiers import is_twelve_digits
+from schools.iinkey import iin_digest
 from schools.scope import Scope, require
 
 SORTS = {
@@ -87,7 +89,11 @@ def aid_requests_for_scope(
         qs = qs.filter(school__public_id=getattr(school, "public_id", school))
     search = (search or "").strip()
     if search:
-        if search.isdigit():
+        if is_twelve_digits(search):
+            # a whole ИИН: looked up through its keyed hash (never in a query's text)
+            digest = iin_digest(search)
+            qs = qs.filter(Q(student_iin_hmac=digest) | Q(guardian_iin_hmac=digest))
+        elif search.isascii() and search.isdigit():
             qs = qs.filter(Q(student_iin__startswith=search) | Q(guardian_iin__startswith=search))
         else:
             qs = qs.filter(

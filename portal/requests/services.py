@@ -33,6 +33,7 @@ from portal.requests.models import (
 )
 from portal.requests.reasons import Reason, ReasonCode
 from portal.requests.recommendation import recommend
+from schools.iinkey import iin_digest
 from schools.scope import Scope, require
 
 logger = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ def _open_duplicate(req: AidRequest) -> AidRequest | None:
         .open()
         .filter(
             school_id=req.school_id,
-            student_iin=req.student_iin,
+            student_iin_hmac=iin_digest(req.student_iin),
             aid_kind=req.aid_kind,
             academic_year=req.academic_year,
         )

@@ -38,6 +38,7 @@ from schools.scope import Scope, require
 from scoring import services as scoring_services
 from scoring.card import canonical_json, parse_card
 from scoring.governance import golden_cases_run
+from scoring.jsondoc import load_json_document
 from scoring.models import (
     Assessment,
     GoldenCase,
@@ -228,7 +229,8 @@ def golden_case_create(
     parse_card(card)  # CardError with paths when not a valid family-card/1
     case = GoldenCase(
         name=name,
-        card=json.loads(canonical_json(card)),
+        # exact: a number a float cannot hold (1e-400 m²) keeps its digits
+        card=load_json_document(canonical_json(card), max_bytes=None),
         expected_category=expected_category,
         expected_high_welfare=expected_high_welfare,
         source=source,

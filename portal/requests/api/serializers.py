@@ -103,6 +103,23 @@ def api_field_errors(errors: dict[str, list[str]]) -> dict[str, Any]:
     return out
 
 
+class AidRequestListQuerySerializer(serializers.Serializer):
+    """The list's query parameters: a malformed one is a 400 naming it (never a 500)."""
+
+    status = serializers.ChoiceField(choices=Status.choices, required=False, allow_blank=True)
+    ground = serializers.ChoiceField(choices=Ground.choices, required=False, allow_blank=True)
+    aid_kind = serializers.ChoiceField(choices=AidKind.choices, required=False, allow_blank=True)
+    academic_year = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=9,
+        validators=[_django_validator(validate_academic_year)],
+    )
+    category = serializers.IntegerField(required=False, min_value=1, max_value=6)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    sort = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
+
+
 class DecisionInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Decision.Outcome.choices)
     amount_kzt = serializers.IntegerField(

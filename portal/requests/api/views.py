@@ -57,14 +57,19 @@ class AidRequestAPIView(ScopedAPIView):
 
 
 class AidRequestListCreateView(AidRequestAPIView):
-    @extend_schema(responses=s.AidRequestListSerializer(many=True))
+    @extend_schema(
+        parameters=[s.AidRequestListQuerySerializer],
+        responses=s.AidRequestListSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        params = request.query_params
+        query = s.AidRequestListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
         qs = selectors.aid_requests_for_scope(
             scope=self.scope,
             filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
             search=params.get("q", ""),
-            sort=params.get("sort", "-created"),
+            sort=params.get("sort") or "-created",
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
