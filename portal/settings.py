@@ -324,6 +324,9 @@ LANGUAGES = [("ru", _("Русский")), ("kk", _("Қазақша")), ("en", _(
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
+# Number and date formats per language; Kazakh's are ours (portal/formats/kk), Django has none.
+FORMAT_MODULE_PATH = ["portal.formats"]
+USE_THOUSAND_SEPARATOR = True
 USE_TZ = True
 
 # --- Static ----------------------------------------------------------------------------------
