@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -40,6 +41,22 @@ class StatsFilterForm(forms.Form):
     ground = forms.ChoiceField(
         label=_("Основание"), required=False, choices=[("", _("все"))] + Ground.choices
     )
+    category = forms.ChoiceField(
+        label=_("Категория"),
+        required=False,
+        choices=[("", _("все")), ("0", _("ещё не оценено"))]
+        + [(str(c), str(c)) for c in range(1, 7)],
+    )
+    decision = forms.ChoiceField(
+        label=_("Решение"),
+        required=False,
+        choices=[
+            ("", _("все")),
+            ("approve", _("одобрено")),
+            ("reject", _("отказано")),
+            ("none", _("без решения")),
+        ],
+    )
 
     def __init__(self, *args, years: list[str] | None = None, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
@@ -72,4 +89,13 @@ class StatsFilterForm(forms.Form):
             month_to=d.get("month_to"),
             aid_kind=d.get("aid_kind") or None,
             ground=d.get("ground") or None,
+            category=int(d["category"]) if d.get("category") not in (None, "") else None,
+            decision=d.get("decision") or None,
         )
+
+    def filter_query(self) -> str:
+        """The valid filters as a query string, kept through drill-down and exports."""
+        if not self.is_bound or not self.is_valid():
+            return ""
+        values = {k: v for k, v in self.filters().as_dict().items() if v not in (None, "")}
+        return urlencode(values)
