@@ -48,7 +48,7 @@ class Lattice:
 
     values: dict[Cell, int] = field(default_factory=dict)
     relations: list[tuple[Cell, tuple[Cell, ...]]] = field(default_factory=list)
-    unshown: set[Cell] = field(default_factory=set)
+    unshown: set[Cell] = field(default_factory=set)  # never displayed
     # amount cell -> the count cell whose requests it sums
     linked: dict[Cell, Cell] = field(default_factory=dict)
 
@@ -71,8 +71,9 @@ def suppress(lattice: Lattice, *, k: int | None = None) -> set[Cell]:
     k = min_cell() if k is None else k
     values = lattice.values
     amounts = set(lattice.linked)
-    hidden: set[Cell] = set(lattice.unshown)
-    hidden |= {c for c, v in values.items() if 0 < v < k and c not in amounts}
+    # Cells no page shows are treated as known (a reader might derive them): they are hidden
+    # only when small or chosen as a complement, and are the first choice of complement.
+    hidden: set[Cell] = {c for c, v in values.items() if 0 < v < k and c not in amounts}
     by_cell: dict[Cell, list[int]] = defaultdict(list)
     for i, (total, parts) in enumerate(lattice.relations):
         by_cell[total].append(i)
@@ -90,8 +91,7 @@ def suppress(lattice: Lattice, *, k: int | None = None) -> set[Cell]:
             return False
         hidden_parts = [p for p in parts if p in hidden]
         residual = sum(values.get(p, 0) for p in hidden_parts)
-        counted = sum(1 for p in hidden_parts if p not in lattice.unshown)
-        return residual < k or residual <= counted
+        return residual < k or residual <= len(hidden_parts)
 
     def complement(i: int) -> Cell | None:
         total, parts = lattice.relations[i]
@@ -99,7 +99,8 @@ def suppress(lattice: Lattice, *, k: int | None = None) -> set[Cell]:
             p for p in parts if p not in hidden and p not in amounts and values.get(p, 0) > 0
         ]
         if candidates:
-            return min(candidates, key=lambda p: (values[p], _order(p)))
+            unshown = lattice.unshown
+            return min(candidates, key=lambda p: (p not in unshown, values[p], _order(p)))
         if total not in hidden and total not in amounts and values.get(total, 0) > 0:
             return total
         return None

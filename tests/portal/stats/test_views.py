@@ -22,6 +22,12 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/stats/"
 
 
+@pytest.fixture(autouse=True)
+def _no_suppression(settings):
+    """These tests check scoping on tiny figures; suppression has its own tests."""
+    settings.STATS_MIN_CELL = 1
+
+
 @pytest.fixture
 def data(world, no_enqueue):
     """school_a: 3 requests (2 scored, 1 approved); school_b: 2 (1 scored); school_c: 1."""
