@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.requests.models import AidKind, Ground, validate_academic_year
@@ -99,3 +101,31 @@ class StatsFilterForm(forms.Form):
             return ""
         values = {k: v for k, v in self.filters().as_dict().items() if v not in (None, "")}
         return urlencode(values)
+
+
+UNIT_PARAMS = ("level", "code")
+FILTER_PARAMS = (
+    "academic_year",
+    "month_from",
+    "month_to",
+    "aid_kind",
+    "ground",
+    "category",
+    "decision",
+)
+_MAX_PARAM = 64
+
+
+def stats_query_problems(query: QueryDict) -> list[str]:
+    """What is wrong with the query string itself (before any lookup): a parameter given twice,
+    too long or with control characters. Empty when it is fine."""
+    problems = []
+    for name in (*UNIT_PARAMS, *FILTER_PARAMS):
+        values = query.getlist(name)
+        if len(values) > 1:
+            problems.append(gettext("Параметр «%(name)s» указан несколько раз.") % {"name": name})
+        elif values and (
+            len(values[0]) > _MAX_PARAM or any(ord(ch) < 32 or ord(ch) == 127 for ch in values[0])
+        ):
+            problems.append(gettext("Параметр «%(name)s»: недопустимое значение.") % {"name": name})
+    return problems

@@ -8,6 +8,7 @@ in one pass over its rollup rows (GROUPING SETS). Aggregates only: no family dat
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +113,11 @@ def stats_unit_resolve(*, scope: Scope, level: str | None = None, code: str | No
         return Unit("district", district.code, district.name, district.pk)
     if code:
         try:
-            school = school_for_scope_or_404(scope, public_id=code)
+            public_id = uuid.UUID(code)
+        except ValueError as exc:
+            raise UnknownUnit(_("Школа не найдена.")) from exc
+        try:
+            school = school_for_scope_or_404(scope, public_id=public_id)
         except Http404 as exc:
             raise UnknownUnit(_("Школа не найдена.")) from exc
     elif scope.school_id is not None:
