@@ -32,9 +32,10 @@ def _csv(rows) -> list[list[str]]:  # noqa: ANN001
 def _no_formula_in_csv(text: str) -> None:
     for row in csv.reader(io.StringIO(text)):
         for value in row:
-            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")) or value.lstrip(
-                "-"
-            ).replace(".", "").isdigit(), value
+            assert (
+                not value.startswith(("=", "+", "-", "@", "\t", "\r"))
+                or value.lstrip("-").replace(".", "").isdigit()
+            ), value
 
 
 def _no_formula_in_xlsx(content: bytes) -> list[str]:

@@ -313,3 +313,38 @@ def test_school_staff_see_their_own_school_in_full(population, world):
     assert analyst["suppression"]["applied"] and None in [
         c["requests"] for c in analyst["categories"]
     ]
+
+
+def test_every_output_path_shows_the_same_suppressed_figures(population, world, client_for):
+    """Page, chart data, table view, CSV, XLSX and the API: one module, the same hidden cells."""
+    import csv
+    import io
+    import json
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    params = {"level": "district", "code": "KAR-KAZ", "aid_kind": "meals"}
+    c = client_for("district_analyst")
+    body = c.get("/api/v1/stats/", params).json()
+    assert body["suppression"]["applied"] and body["suppression"]["min_cell"] == K
+    cats = {x["category"]: x["requests"] for x in body["categories"]}
+    assert None in cats.values()
+    assert all(v is None or v == 0 or v >= K for v in cats.values())
+    page = c.get(reverse("stats:dashboard"), params).content.decode()
+    assert 'data-testid="stats-suppression"' in page and "stat-hidden" in page
+    chart = json.loads(page.split('id="dashboard-data" type="application/json">')[1].split("<")[0])
+    assert chart["categories"]["series"][0]["data"] == [cats[k] for k in sorted(cats)]
+    text = c.get(reverse("stats:export-csv"), params).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    start = rows.index(["Категория", "Заявок"])
+    csv_cats = {int(r[0]): r[1] for r in rows[start + 1 : start + 7]}
+    assert csv_cats == {k: "•" if v is None else str(v) for k, v in cats.items()}
+    wb = load_workbook(io.BytesIO(c.get(reverse("stats:export-xlsx"), params).content))
+    xl = {r[0]: r[1] for r in wb["Категории"].iter_rows(min_row=2, values_only=True)}
+    assert xl == {k: "•" if v is None else v for k, v in cats.items()}
+    kids = {k["code"]: k for k in body["children"]}
+    for code, kid in kids.items():
+        own = c.get("/api/v1/stats/", {**params, "level": "school", "code": code}).json()
+        assert own["totals"]["requests"] == kid["requests"]
+        assert own["totals"]["amount_approved"] == kid["amount_approved"]
