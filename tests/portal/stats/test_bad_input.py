@@ -55,9 +55,9 @@ def _problem(r, route: str, what: str, query: str) -> str | None:  # noqa: ANN00
     body = "" if xlsx else r.content.decode("utf-8-sig", "replace")
     if r.status_code in (400, 404) and (not body.strip() or "Traceback" in body):
         return f"{what}: no message"
-    if r.status_code == 200 and route == "stats:dashboard" and "page" not in query:
-        if 'data-testid="stats-errors"' not in body:
-            return f"{what}: page without the message"
+    page = r.status_code == 200 and route == "stats:dashboard" and "page" not in query
+    if page and 'data-testid="stats-errors"' not in body:
+        return f"{what}: page without the message"
     return None
 
 
