@@ -54,9 +54,9 @@ class StatsFilterForm(forms.Form):
         required=False,
         choices=[
             ("", _("все")),
-            ("approve", _("одобрено")),
-            ("reject", _("отказано")),
-            ("none", _("без решения")),
+            ("approve", pgettext_lazy("решение", "одобрено")),
+            ("reject", pgettext_lazy("решение", "отказано")),
+            ("none", pgettext_lazy("решение", "без решения")),
         ],
     )
 
