@@ -8,11 +8,14 @@ in one pass over its rollup rows (GROUPING SETS). Aggregates only: no family dat
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
@@ -23,6 +26,7 @@ from portal.stats.suppression import Lattice, min_cell, suppress
 from schools.models import District, Region, School
 from schools.scope import Scope, school_for_scope_or_404
 
+logger = logging.getLogger(__name__)
 LEVELS = ("national", "region", "district", "school")
 CHILD_LEVEL = {"national": "region", "region": "district", "district": "school", "school": None}
 CHILD_COLUMN = {"national": "region_id", "region": "district_id", "district": "school_id"}
@@ -306,16 +310,39 @@ def _key(name: str) -> str:
     return _ALIAS.get(name, name)
 
 
+_ROW_FIGURES = (
+    ("requests", "sum(requests)"),
+    *((f"cat{c}", f"sum(requests) FILTER (WHERE category = {c})") for c in range(7)),
+    ("scored", "sum(requests) FILTER (WHERE category > 0)"),
+    ("pending", "sum(requests) FILTER (WHERE status IN ('queued', 'scoring'))"),
+    ("needs_review", "sum(requests) FILTER (WHERE status = 'needs_review')"),
+    ("withdrawn", "sum(requests) FILTER (WHERE status = 'withdrawn')"),
+    (
+        "_rest",
+        "sum(requests) FILTER (WHERE status NOT IN "
+        "('queued', 'scoring', 'needs_review', 'withdrawn'))",
+    ),
+    ("approved", "sum(requests) FILTER (WHERE outcome = 'approve')"),
+    ("rejected", "sum(requests) FILTER (WHERE outcome = 'reject')"),
+    ("no_decision", "sum(requests) FILTER (WHERE outcome NOT IN ('approve', 'reject'))"),
+    ("against", "sum(against)"),
+    ("amount_requested", "sum(amount_requested)"),
+    ("amount_approved", "sum(amount_approved)"),
+    *((("h", i), f"sum({h})") for i, h in enumerate(HIST_FIELDS)),
+)
+_MONTHLY = {"requests": "requests", "scored": "scored", "cat6": "cat6", "approved": "approved",
+            "amount_approved": "amount_approved"}  # fmt: skip
+
+
 def _tree_sql(filters: StatsFilters, school_id: int | None) -> tuple[str, list[Any]]:
-    """Every school's rollup rows under the filters (one school's when `school_id`)."""
+    """Every school's figures per month under the filters (one school's when `school_id`)."""
     unit = Unit("school", "", "", school_id) if school_id else Unit("national", "", "", None)
     _table, where, params = _where(unit, filters, school_rollup=True)
     sql = (
-        "SELECT school_id, district_id, region_id, category, month, status, outcome, "  # noqa: S608
-        "sum(requests), sum(amount_requested), sum(amount_approved), sum(against), "
-        + ", ".join(f"sum({h})" for h in HIST_FIELDS)
+        "SELECT school_id, district_id, region_id, month, "  # noqa: S608 - fixed identifiers
+        + ", ".join(expr for _n, expr in _ROW_FIGURES)
         + f" FROM portal_statsbucket WHERE {where} "
-        "GROUP BY school_id, district_id, region_id, category, month, status, outcome"
+        "GROUP BY school_id, district_id, region_id, month"
     )
     return sql, params
 
@@ -345,70 +372,85 @@ def _unit_key(unit: Unit) -> tuple:
     return (unit.level, unit.pk)
 
 
-def stats_tree(*, filters: StatsFilters, school_id: int | None = None, suppressed: bool = True):
-    """The lattice of `filters` over the whole country (or one school), suppressed or not."""
+_GENERATION_KEY = "stats:generation"
+_TREE_TTL = 600  # seconds; a change of the rollup invalidates at once (the generation)
+
+
+def stats_generation_bump() -> None:
+    """The rollup changed: trees cached for earlier generations are no longer read."""
+    try:
+        try:
+            cache.incr(_GENERATION_KEY)
+        except ValueError:
+            cache.add(_GENERATION_KEY, 1, None)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation; the trees expire anyway
+        logger.warning("stats: could not bump the cache generation", exc_info=True)
+
+
+def _tree_cache_key(filters: StatsFilters) -> str | None:
+    try:
+        generation = cache.get(_GENERATION_KEY, 0)
+    except Exception:  # noqa: BLE001
+        return None
+    digest = hashlib.sha256(repr(sorted(filters.as_dict().items())).encode()).hexdigest()[:32]
+    return f"stats:tree:{generation}:{min_cell()}:{digest}"
+
+
+def stats_tree(
+    *,
+    filters: StatsFilters,
+    school_id: int | None = None,
+    suppressed: bool = True,
+    use_cache: bool = True,
+) -> StatsTree:
+    """The lattice of `filters` over the whole country (or one school), suppressed or not.
+    The suppressed national tree is cached per rollup generation (see `stats_apply`)."""
+    key = _tree_cache_key(filters) if use_cache and suppressed and school_id is None else None
+    if key is not None:
+        try:
+            cached = cache.get(key)
+        except Exception:  # noqa: BLE001
+            cached = None
+        if cached is not None:
+            return cached
+    tree = _stats_tree(filters=filters, school_id=school_id, suppressed=suppressed)
+    if key is not None:
+        try:
+            cache.set(key, tree, _TREE_TTL)
+        except Exception:  # noqa: BLE001
+            logger.warning("stats: could not cache a tree", exc_info=True)
+    return tree
+
+
+def _stats_tree(*, filters: StatsFilters, school_id: int | None, suppressed: bool) -> StatsTree:
     sql, params = _tree_sql(filters, school_id)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         result = cur.fetchall()
     lat = Lattice()
-    add = lat.add
+    values = lat.values
     parent: dict[tuple, tuple] = {}
     months: set[dt.date] = set()
-    for (
-        school,
-        district,
-        region,
-        category,
-        month,
-        status,
-        outcome,
-        n,
-        a_req,
-        a_app,
-        against,
-        *hist,
-    ) in result:
-        s_u, d_u, r_u, n_u = (
-            ("school", school),
-            ("district", district),
-            ("region", region),
-            (
-                "national",
-                None,
-            ),
-        )
-        parent[s_u], parent[d_u], parent[r_u] = d_u, r_u, n_u
+    names = [n for n, _e in _ROW_FIGURES]
+    for school, district, region, month, *figures in result:
+        s_u, d_u, r_u = ("school", school), ("district", district), ("region", region)
+        parent[s_u], parent[d_u], parent[r_u] = d_u, r_u, ("national", None)
         months.add(month)
-        n, scored = int(n), int(n) if category > 0 else 0
-        approved = n if outcome == "approve" else 0
-        rejected = n if outcome == "reject" else 0
-        if status in ("queued", "scoring"):
-            st = "pending"
-        elif status in ("needs_review", "withdrawn"):
-            st = status
-        else:
-            st = _REST
-        for u in (s_u, d_u, r_u, n_u):
-            add((u, "requests"), n)
-            add((u, f"cat{category}"), n)
-            add((u, "scored"), scored)
-            add((u, st), n)
-            add((u, "approved"), approved)
-            add((u, "rejected"), rejected)
-            add((u, "no_decision"), n - approved - rejected)
-            add((u, "against"), against)
-            add((u, "amount_requested"), a_req)
-            add((u, "amount_approved"), a_app)
-            add((u, ("m", month, "requests")), n)
-            add((u, ("m", month, "scored")), scored)
-            add((u, ("m", month, "cat6")), n if category == 6 else 0)
-            add((u, ("m", month, "approved")), approved)
-            add((u, ("m", month, "amount_approved")), a_app)
-            for i, h in enumerate(hist):
-                if h:
-                    add((u, ("h", i)), h)
-            add((u, _DUR), sum(hist))
+        row = dict(zip(names, (int(v or 0) for v in figures), strict=True))
+        for name, v in row.items():
+            if v:
+                values[(s_u, name)] = values.get((s_u, name), 0) + v
+        values[(s_u, _DUR)] = values.get((s_u, _DUR), 0) + sum(
+            row[("h", i)] for i in range(len(HIST_FIELDS))
+        )
+        for key, name in _MONTHLY.items():
+            if row[name]:
+                values[(s_u, ("m", month, key))] = row[name]
+    # Districts, regions and the republic: the sums of their children, level by level.
+    for level in ("school", "district", "region"):
+        for cell, v in [(c, v) for c, v in values.items() if c[0][0] == level]:
+            up = (parent[cell[0]], cell[1])
+            values[up] = values.get(up, 0) + v
     children: dict[tuple, list[tuple]] = defaultdict(list)
     for child, par in parent.items():
         children[par].append(child)
@@ -422,7 +464,7 @@ def stats_tree(*, filters: StatsFilters, school_id: int | None = None, suppresse
     ]  # fmt: skip
     units = [("national", None), *parent]
     for u in units:
-        if not lat.values.get((u, "requests")):
+        if not values.get((u, "requests")):
             continue
         lat.unshown |= {(u, _REST), (u, _DUR)}
         lat.linked[(u, "amount_requested")] = (u, "requests")
