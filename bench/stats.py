@@ -337,7 +337,7 @@ def main() -> int:
         print(
             f"suppression lattice (every unit of the country, computed, not cached): p50 "
             f"{pct(cold, 0.5):7.1f} ms  p95 {pct(cold, 0.95):7.1f} ms | "
-            f"{len(tree.lattice.values):,} cells, {len(tree.lattice.relations):,} relations, "
+            f"{len(tree.lattice.values):,} cells, "
             f"{len(tree.hidden - tree.lattice.unshown):,} hidden",
             flush=True,
         )

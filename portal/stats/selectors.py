@@ -485,7 +485,8 @@ def _stats_tree(*, filters: StatsFilters, school_id: int | None, suppressed: boo
             for key in count_keys:
                 rel((u, key), [(kid, key) for kid in kids])
     hidden = suppress(lat) if suppressed else set()
-    return StatsTree(lat, hidden, month_list, parent, children)
+    lat.relations = []  # done with: a cached tree carries only figures and what is hidden
+    return StatsTree(lat, hidden, month_list, parent, dict(children))
 
 
 def _children(unit: Unit, tree: StatsTree) -> list[dict[str, Any]]:
