@@ -186,6 +186,10 @@ SCORING_RETRY_BACKOFF_BASE = float(os.environ.get("SCORING_RETRY_BACKOFF_BASE", 
 SCORING_RETRY_BACKOFF_MAX = 120
 # Card client: backoff between attempts inside one task, and the shared circuit breaker.
 FAMILY_CARD_BACKOFF_BASE = float(os.environ.get("FAMILY_CARD_BACKOFF_BASE", "0.5"))
+
+# Statistics above the school: counts below this are hidden, with complementary suppression
+# (portal/stats/suppression.py).
+STATS_MIN_CELL = int(os.environ.get("STATS_MIN_CELL", "5"))
 FAMILY_CARD_BACKOFF_MAX = float(os.environ.get("FAMILY_CARD_BACKOFF_MAX", "4"))
 FAMILY_CARD_BREAKER_FAILURES = int(os.environ.get("FAMILY_CARD_BREAKER_FAILURES", "5"))
 FAMILY_CARD_BREAKER_COOLDOWN = float(os.environ.get("FAMILY_CARD_BREAKER_COOLDOWN", "30"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
@@ -15,6 +14,7 @@ from portal.accounts.throttle import client_ip
 from portal.audit import selectors
 from portal.audit.forms import AuditFilterForm
 from portal.audit.services import audit_record
+from portal.exports import csv_writer
 
 PAGE_SIZE = 50
 CSV_COLUMNS = (
@@ -87,7 +87,7 @@ class _Echo:
 def audit_event_export(request: HttpRequest) -> StreamingHttpResponse:
     _form, qs = _events(request)
     _audit_access(request, "audit_log.export")
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
 
     def rows():  # noqa: ANN202
         yield writer.writerow(CSV_COLUMNS)
