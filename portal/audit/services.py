@@ -41,6 +41,7 @@ class AuditAction(models.TextChoices):
     RULES_DRAFT_SAVE = "rules.draft_save", _("черновик правил изменён")
     RULES_GOLDEN_CREATE = "rules.golden_create", _("добавлен эталонный случай")
     RULES_GOLDEN_TOGGLE = "rules.golden_toggle", _("эталонный случай включён или выключен")
+    RULES_GOLDEN_DEACTIVATE = "rules.golden_deactivate", _("эталонный случай выключен с причиной")
     RULES_APPROVE = "rules.approve", _("черновик правил одобрен")
     RULES_PREVIEW_START = "rules.preview_start", _("запущен предпросмотр влияния")
     RULES_PREVIEW_AFFECTED_VIEW = (
