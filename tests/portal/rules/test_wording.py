@@ -14,10 +14,25 @@ from django.utils import timezone, translation
 from portal.audit.models import AuditEvent
 from portal.rules import services
 from portal.rules.labels import path_label, problem_text
+from schools.scope import scope_for
 from scoring.models import GoldenCase, RuleSet
 from tests.portal.factories import submit
-from tests.portal.rules.test_views import draft, post_edit  # noqa: F401 - fixture
-from tests.scoring.test_governance import admins, ready_to_publish  # noqa: F401 - fixture
+from tests.portal.rules.test_views import post_edit
+from tests.scoring.test_governance import ready_to_publish
+
+
+@pytest.fixture
+def admins(world):
+    a1, a2 = world.user("rules_admin"), world.user("rules_admin2")
+    return (a1, scope_for(a1)), (a2, scope_for(a2))
+
+
+@pytest.fixture
+def draft(admins):
+    (a1, s1), _ = admins
+    source = RuleSet.objects.get(version="KZ-2026.1")
+    return services.ruleset_draft_create(scope=s1, actor=a1, source=source, version="KZ-2027.1")
+
 
 INTERNAL = re.compile(
     r"housing_units|income_ratio_below|net_at_least|vulnerability_points|\bbands\[|\bversion:"
@@ -184,8 +199,6 @@ def test_it_switches_a_golden_case_off_only_with_a_reason(client_for, world):
 
 def test_the_service_refuses_switching_off_without_a_reason(world):
     from django.core.exceptions import ValidationError
-
-    from schools.scope import scope_for
 
     admin = world.user("rules_admin")
     case = GoldenCase.objects.filter(active=True).first()
