@@ -55,6 +55,11 @@ class Scope:
         return self.role == Role.AUDITOR or self.is_superuser
 
     @property
+    def is_network_admin(self) -> bool:
+        """Schools and staff of the network (administration pages); never family data."""
+        return self.role == Role.NETWORK_ADMIN or self.is_superuser
+
+    @property
     def school_id(self) -> int | None:
         """The one school of a school-level scope."""
         if self.level == "school" and len(self.school_ids) == 1:
