@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append((_("Журнал аудита"), reverse("audit:audit-event-list")))
     if scope.is_rules_admin:
         items.append((_("Правила оценки"), reverse("rules:ruleset-list")))
+    if scope.is_network_admin:
+        items.append((_("Школы и сотрудники"), reverse("administration:home")))
     if scope.is_rules_admin or scope.is_auditor:
         items.append((_("Администрирование"), reverse("admin:index")))
     return {"nav_items": items}
