@@ -29,6 +29,7 @@ def admin_schools(
         School.objects.for_scope(scope)
         .select_related("district__region")
         .annotate(staff_count=Count("staff"))
+        .order_by("district__region__code", "district__code", "number", "name_ru", "pk")
     )
     q = (q or "").strip()
     if q:
