@@ -548,8 +548,8 @@ class PublishNeedsConfirmation(ValidationError):
         self.queued, self.open, self.effective_from = queued, open_, effective_from
         super().__init__(
             _(
-                "Правила начнут действовать сразу: они изменят оценку %(queued)s заявок в очереди "
-                "и %(open)s открытых заявок без решения. Подтвердите публикацию."
+                "Правила начнут действовать сразу и изменят оценку заявок: в очереди — %(queued)s, "
+                "открытых без решения — %(open)s. Подтвердите публикацию."
             )
             % {"queued": queued, "open": open_},
             code="confirm_affected",

@@ -137,14 +137,14 @@ def test_it_asks_to_confirm_publishing_today_with_the_affected_counts(
     body = detail.content.decode()
     button = re.search(r'<button[^>]*data-testid="publish"[^>]*>', body).group(0)
     assert "disabled" not in button
-    assert 'data-testid="publish-affected"' in body and "2 заявок в очереди" in body
+    assert 'data-testid="publish-affected"' in body and "в очереди — 2" in body
 
     url = reverse("rules:ruleset-publish", kwargs={"public_id": draft.public_id})
     today = timezone.localdate().isoformat()
     r = c.post(url, {"effective_from": today})  # a dialog can be bypassed: the server asks
     assert r.status_code == 409
     text = visible_text(r.content.decode())
-    assert "2 заявок в очереди" in text and "0 открытых заявок" in text
+    assert "2 заявки в очереди будут оценены" in text and "0 открытых заявок" in text
     draft.refresh_from_db()
     assert draft.status == "draft"
 
