@@ -107,7 +107,3 @@ class UploadForm(forms.Form):
             attrs={"class": "form-control", "accept": ".csv,.xlsx,text/csv"}
         ),
     )
-
-
-class ConfirmForm(forms.Form):
-    confirm = forms.BooleanField(label=_("Я подтверждаю"), required=True)
