@@ -45,7 +45,8 @@ def table_from_csv_text(text: str) -> Table:
     fieldnames = [(f or "").strip() for f in (reader.fieldnames or [])]
     reader.fieldnames = fieldnames
     table = Table(fieldnames=fieldnames)
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # the file's own line (blank lines are skipped, not renumbered)
         cells = {k: (v or "").strip() if isinstance(v, str) else "" for k, v in row.items() if k}
         if not any(cells.values()):
             continue

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -333,7 +333,7 @@ def staff_move(request: HttpRequest, public_id: Any) -> HttpResponse:
         else:
             try:
                 target = selectors.admin_school(scope=scope, public_id=value)
-            except Exception:  # noqa: BLE001 - an unknown school is a field error, not a 404
+            except Http404:  # an unknown school is a field error here, not a missing page
                 form.add_error("school", _("Такой школы нет."))
         if target is not None:
             try:
