@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,14 +13,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from schools.identifiers import make_identifier
+from schools.imports import ImportFault, Table, read_csv_text, read_table
 from schools.models import District, Membership, Region, Role, School
 from schools.reference import DISTRICTS, REGIONS
-from schools.tables import Table, table_from_csv_text
 
 
 @dataclass
@@ -151,6 +152,33 @@ def _bool(value: str) -> bool | None:
     return None
 
 
+def _fault_result(fault: ImportFault) -> ImportResult:
+    result = ImportResult()
+    result.errors.append(RowError(fault.line, fault.field, fault.message))
+    return result
+
+
+_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only (never ``²``), fits an integer column
+
+
+def _count_error(value: str) -> str | None:
+    if _NUMBER.fullmatch(value):
+        return None
+    if re.fullmatch(r"[0-9]+", value):
+        return _("слишком большое число")
+    return _("должно быть целым неотрицательным числом из цифр 0–9")
+
+
+def schools_import_csv(text: str) -> ImportResult:
+    """Validate every row; import all of them in one transaction, or none if any row is bad."""
+    return schools_import_table(read_csv_text(text))
+
+
+def schools_import_file(data: bytes, filename: str = "") -> ImportResult:
+    """Like `schools_import_csv` for the bytes of a CSV (UTF-8) or XLSX file."""
+    return schools_import_table(read_table(data, filename))
+
+
 def school_row_validate(
     row: Mapping[str, str],
     *,
@@ -160,10 +188,10 @@ def school_row_validate(
 ) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     """The one validation of a school, for an import row and for the browser form alike.
 
-    ``row`` holds text cells named like the CSV columns (``bin``, ``name_ru``, ``name_kk``,
+    ``row`` holds text cells named like the import columns (``bin``, ``name_ru``, ``name_kk``,
     ``district``, ``number``, ``kind``, ``language``, ``student_count``, ``connected``).
     Returns ``(values, [])`` ready for the model, or ``(None, [(field, message), …])``.
-    ``upsert``: an import updates a school with the same BIN; otherwise (the form) a BIN of
+    ``upsert``: an import updates the school with the same BIN; otherwise (the form) a BIN of
     another school is an error.
     """
     errors: list[tuple[str, str]] = []
@@ -174,21 +202,19 @@ def school_row_validate(
     else:
         district = District.objects.filter(code=code).first() if code else None
     if district is None:
-        errors.append(
-            ("district", _("неизвестный код района «%(v)s»") % {"v": code})
-            if code
-            else ("district", _("обязательное поле"))
-        )
+        errors.append(("district", _("неизвестный код района «%(v)s»") % {"v": code}))
     number = None
     if row.get("number"):
-        if not row["number"].isdigit():
-            errors.append(("number", _("должно быть целым числом")))
+        err = _count_error(row["number"])
+        if err:
+            errors.append(("number", err))
         else:
             number = int(row["number"])
     students = 0
     if row.get("student_count"):
-        if not row["student_count"].isdigit():
-            errors.append(("student_count", _("должно быть целым неотрицательным числом")))
+        err = _count_error(row["student_count"])
+        if err:
+            errors.append(("student_count", err))
         else:
             students = int(row["student_count"])
     connected = _bool(row.get("connected", "1") or "1")
@@ -210,12 +236,11 @@ def school_row_validate(
             exclude=["district", "bin"] if district is None else ["bin"], validate_unique=False
         )
     except ValidationError as exc:
-        for fname, msgs in exc.message_dict.items():
-            errors.extend((fname, msg) for msg in msgs)
+        errors.extend((f, m) for f, msgs in exc.message_dict.items() for m in msgs)
     try:
         School._meta.get_field("bin").run_validators(values["bin"])
     except ValidationError as exc:
-        errors.extend(("bin", msg) for msg in exc.messages)
+        errors.extend(("bin", m) for m in exc.messages)
     if not values["bin"]:
         errors.append(("bin", _("обязательное поле")))
     elif not upsert:
@@ -229,13 +254,10 @@ def school_row_validate(
     return {**values, "district": district}, []
 
 
-def schools_import_csv(text: str) -> ImportResult:
-    """Validate every row; import all of them in one transaction, or none if any row is bad."""
-    return schools_import_table(table_from_csv_text(text))
-
-
-def schools_import_table(table: Table) -> ImportResult:
-    """All rows of ``table`` through :func:`school_row_validate`; all imported or none."""
+def schools_import_table(table: Table | ImportFault) -> ImportResult:
+    """Every row through :func:`school_row_validate`; all imported in one transaction, or none."""
+    if isinstance(table, ImportFault):
+        return _fault_result(table)
     result = ImportResult()
     missing = [c for c in ["bin", "name_ru", "district"] if c not in table.fieldnames]
     if missing:
@@ -243,7 +265,7 @@ def schools_import_table(table: Table) -> ImportResult:
         return result
     districts = {d.code: d for d in District.objects.all()}
     seen: dict[str, int] = {}
-    prepared: list[tuple[str, dict]] = []
+    prepared: list[tuple[int, str, dict]] = []
     for line, row in table.rows:
         values, errors = school_row_validate(row, districts=districts, upsert=True)
         result.errors.extend(RowError(line, f, m) for f, m in errors)
@@ -253,17 +275,25 @@ def schools_import_table(table: Table) -> ImportResult:
                 RowError(line, "bin", _("повторяет БИН из строки %(l)s") % {"l": seen[bin_]})
             )
         elif values is not None:
-            prepared.append((values.pop("bin"), values))
+            prepared.append((line, values.pop("bin"), values))
         seen.setdefault(bin_, line)
     if result.errors:
         return result
-    with transaction.atomic():
-        for bin_, defaults in prepared:
-            _obj, created = School.objects.update_or_create(bin=bin_, defaults=defaults)
-            if created:
-                result.created += 1
-            else:
-                result.updated += 1
+    line = 0
+    try:
+        with transaction.atomic():
+            for line, bin_, defaults in prepared:  # noqa: B007 - named in the error
+                _obj, created = School.objects.update_or_create(bin=bin_, defaults=defaults)
+                if created:
+                    result.created += 1
+                else:
+                    result.updated += 1
+    except (IntegrityError, DataError):
+        # e.g. the same БИН saved by someone else meanwhile: nothing is written
+        result.created = result.updated = 0
+        result.errors.append(
+            RowError(line, "bin", _("строку не удалось сохранить; ничего не импортировано"))
+        )
     return result
 
 
@@ -363,24 +393,53 @@ def staff_invitation_send(user) -> None:  # noqa: ANN001
     )
 
 
+def staff_import_csv(text: str, *, send_invitations: bool = True) -> ImportResult:
+    """Create staff accounts from CSV (username,full_name,email,role,unit): all rows or none."""
+    return staff_import_table(read_csv_text(text), send_invitations=send_invitations)
+
+
+def staff_import_file(
+    data: bytes, filename: str = "", *, send_invitations: bool = True
+) -> ImportResult:
+    """Like `staff_import_csv` for the bytes of a CSV (UTF-8) or XLSX file."""
+    return staff_import_table(read_table(data, filename), send_invitations=send_invitations)
+
+
+# model field → import column
+_STAFF_FIELDS = {
+    "username": "username",
+    "email": "email",
+    "first_name": "full_name",
+    "last_name": "full_name",
+    "full_name": "full_name",
+    "role": "role",
+    "school": "unit",
+    "district": "unit",
+    "region": "unit",
+}
+
+
 def staff_row_validate(
     row: Mapping[str, str],
     *,
     instance: Membership | None = None,
-    seen_usernames: dict[str, int] | None = None,
+    seen_usernames: Mapping[str, int] | None = None,
 ) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     """The one validation of a staff member, for an import row and for the browser forms.
 
-    ``row`` holds text cells named like the CSV columns (``username``, ``full_name``,
+    ``row`` holds text cells named like the import columns (``username``, ``full_name``,
     ``email``, ``role``, ``unit``: a school BIN, district code or region code). With
-    ``instance`` (an edit) the username is the member's own and is not checked again.
-    Returns ``(prepared, [])`` or ``(None, [(field, message), …])``.
+    ``instance`` (an edit) the login is the member's own and is not checked again.
+    Returns ``(prepared, [])`` for :func:`staff_member_create` or ``(None, [(field, message)])``.
     """
     User = get_user_model()
     errors: list[tuple[str, str]] = []
     row = {k: (v or "").strip() for k, v in row.items() if k}
-    username = row.get("username", "") if instance is None else instance.user.get_username()
-    email, role = row.get("email", ""), row.get("role", "")
+    for column in STAFF_CSV_COLUMNS:
+        row.setdefault(column, "")
+    if instance is not None:
+        row["username"] = instance.user.get_username()
+    username, email, role = row["username"], row["email"], row["role"]
     if instance is None:
         if not username:
             errors.append(("username", _("обязательное поле")))
@@ -393,15 +452,8 @@ def staff_row_validate(
             )
         elif User.objects.filter(username=username).exists():
             errors.append(("username", _("пользователь с таким логином уже есть")))
-        else:
-            try:
-                User._meta.get_field("username").run_validators(username)
-            except ValidationError as exc:
-                errors.extend(("username", m) for m in exc.messages)
-    if not row.get("full_name"):
+    if not row["full_name"]:
         errors.append(("full_name", _("обязательное поле")))
-    elif len(row["full_name"]) > 300:
-        errors.append(("full_name", _("не длиннее 300 символов")))
     try:
         validate_email(email)
     except ValidationError:
@@ -417,9 +469,12 @@ def staff_row_validate(
             )
         )
     else:
-        unit_kwargs, err = _resolve_unit(role, row.get("unit", ""))
+        unit_kwargs, err = _resolve_unit(role, row["unit"])
         if err:
             errors.append(("unit", err))
+    if not errors:
+        # the same model validation the create (or the edit) will run, reported by column
+        errors = _staff_row_model_errors(row, unit_kwargs)
     if errors:
         return None, errors
     return {
@@ -431,13 +486,13 @@ def staff_row_validate(
     }, []
 
 
-def staff_import_csv(text: str, *, send_invitations: bool = True) -> ImportResult:
-    """Create staff accounts from CSV (username,full_name,email,role,unit): all rows or none."""
-    return staff_import_table(table_from_csv_text(text), send_invitations=send_invitations)
-
-
-def staff_import_table(table: Table, *, send_invitations: bool = True) -> ImportResult:
-    """All rows of ``table`` through :func:`staff_row_validate`; all created or none."""
+def staff_import_table(
+    table: Table | ImportFault, *, send_invitations: bool = True
+) -> ImportResult:
+    """Staff accounts from the rows of an import file, each through
+    :func:`staff_row_validate`: all rows or none."""
+    if isinstance(table, ImportFault):
+        return _fault_result(table)
     result = ImportResult()
     missing = [c for c in STAFF_CSV_COLUMNS if c not in table.fieldnames]
     if missing:
@@ -452,16 +507,50 @@ def staff_import_table(table: Table, *, send_invitations: bool = True) -> Import
             seen_usernames.setdefault(username, line)
         result.errors.extend(RowError(line, f, m) for f, m in errors)
         if values is not None:
-            prepared.append(values)
+            prepared.append((line, values))
     if result.errors:
         return result
     created = []
-    with transaction.atomic():
-        for values in prepared:
-            m = staff_member_create(**values)
-            created.append(m.user)
-        if send_invitations:
-            users = list(created)
-            transaction.on_commit(lambda: [staff_invitation_send(u) for u in users])
+    line = 0
+    try:
+        with transaction.atomic():
+            for line, values in prepared:  # noqa: B007 - named in the error
+                m = staff_member_create(**values)
+                created.append(m.user)
+            if send_invitations:
+                users = list(created)
+                transaction.on_commit(lambda: [staff_invitation_send(u) for u in users])
+    except ValidationError as exc:
+        created = []
+        for fname, msgs in exc.message_dict.items():
+            for msg in msgs:
+                result.errors.append(RowError(line, _STAFF_FIELDS.get(fname, "-"), msg))
+    except (IntegrityError, DataError):
+        created = []
+        result.errors.append(
+            RowError(line, "username", _("строку не удалось сохранить; ничего не создано"))
+        )
     result.created = len(created)
     return result
+
+
+def _staff_row_model_errors(row: dict[str, str], unit_kwargs: dict) -> list[tuple[str, str]]:
+    User = get_user_model()
+    parts = row["full_name"].split()
+    user = User(
+        username=row["username"],
+        email=row["email"],
+        last_name=parts[0] if parts else "",
+        first_name=" ".join(parts[1:])[:150],
+    )
+    out: list[tuple[str, str]] = []
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as exc:
+        out += [(_STAFF_FIELDS.get(f, "-"), m) for f, ms in exc.message_dict.items() for m in ms]
+    membership = Membership(full_name=row["full_name"], role=row["role"], **unit_kwargs)
+    try:
+        membership.full_clean(exclude=["user"], validate_unique=False)
+    except ValidationError as exc:
+        out += [(_STAFF_FIELDS.get(f, "-"), m) for f, ms in exc.message_dict.items() for m in ms]
+    return list(dict.fromkeys(out))

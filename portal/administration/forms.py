@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import FileExtensionValidator
 from django.utils.translation import gettext_lazy as _
 
 from schools.models import Role, School
@@ -103,6 +104,7 @@ class MoveForm(forms.Form):
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("Файл CSV или XLSX"),
+        validators=[FileExtensionValidator(["csv", "xlsx"])],
         widget=forms.ClearableFileInput(
             attrs={"class": "form-control", "accept": ".csv,.xlsx,text/csv"}
         ),

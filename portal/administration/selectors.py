@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from schools.models import District, Membership, School
-from schools.scope import Scope
+from schools.scope import Scope, require
 
 
 def _require(scope: Scope) -> None:
-    if not scope.is_network_admin:
-        raise PermissionDenied
+    require(scope, "can_admin_network")
 
 
 def admin_schools(

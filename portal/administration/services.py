@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from portal.audit.services import AuditAction, audit_record
+from schools.imports import Table
 from schools.models import SCHOOL_ROLES, Membership, Role, School
-from schools.scope import Scope
+from schools.scope import Scope, require
 from schools.services import (
     ImportResult,
     school_row_validate,
@@ -28,7 +29,6 @@ from schools.services import (
     staff_member_create,
     staff_row_validate,
 )
-from schools.tables import Table
 
 __all__ = [
     "school_create",
@@ -47,8 +47,7 @@ ADMIN_PANEL_ROLES = {Role.RULES_ADMIN, Role.AUDITOR}
 
 
 def _require(scope: Scope) -> None:
-    if not scope.is_network_admin:
-        raise PermissionDenied
+    require(scope, "can_admin_network")
 
 
 def _invalid(errors: Iterable[tuple[str, str]]) -> ValidationError:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,16 +21,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.accounts.throttle import client_ip
 from portal.administration import selectors, services
 from portal.administration.forms import MoveForm, SchoolForm, StaffForm, UploadForm
+from schools.imports import ImportFault, read_table
 from schools.models import Role, School
+from schools.scope import require
 from schools.services import SCHOOL_CSV_COLUMNS, STAFF_CSV_COLUMNS
-from schools.tables import TableError, table_from_upload
 
 PAGE_SIZE = 25
 
 
 def _admin(request: HttpRequest) -> None:
-    if not request.scope.is_network_admin:
-        raise PermissionDenied
+    require(request.scope, "can_admin_network")
 
 
 def _form_errors(form: Any, exc: ValidationError) -> None:
@@ -489,10 +489,15 @@ def _import_page(request: HttpRequest, *, kind: str) -> HttpResponse:
         status = 400
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            try:
-                table = table_from_upload(upload.name, upload.read())
-            except TableError as exc:
-                form.add_error("file", str(exc))
+            table = read_table(upload.read(), upload.name or "")
+            if isinstance(table, ImportFault):  # not a readable table at all
+                form.add_error(
+                    "file",
+                    _("строка %(line)s: %(message)s")
+                    % {"line": table.line, "message": table.message}
+                    if table.line > 1
+                    else table.message,
+                )
             else:
                 service = services.schools_import if kind == "schools" else services.staff_import
                 result = service(

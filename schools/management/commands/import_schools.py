@@ -3,8 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from schools.services import geography_ensure, schools_import_table
-from schools.tables import TableError, table_from_upload
+from schools.services import geography_ensure, schools_import_file
 
 
 class Command(BaseCommand):
@@ -19,13 +18,13 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         path = Path(opts["file"])
         try:
-            table = table_from_upload(path.name, path.read_bytes())
-        except (OSError, TableError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise CommandError(
                 _("Не удалось прочитать файл %(f)s: %(e)s") % {"f": path, "e": exc}
             ) from exc
         geography_ensure()
-        result = schools_import_table(table)
+        result = schools_import_file(data, path.name)
         if not result.ok:
             for err in result.errors:
                 self.stderr.write(str(err))

@@ -3,8 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from schools.services import staff_import_table
-from schools.tables import TableError, table_from_upload
+from schools.services import staff_import_file
 
 
 class Command(BaseCommand):
@@ -22,12 +21,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         path = Path(opts["file"])
         try:
-            table = table_from_upload(path.name, path.read_bytes())
-        except (OSError, TableError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise CommandError(
                 _("Не удалось прочитать файл %(f)s: %(e)s") % {"f": path, "e": exc}
             ) from exc
-        result = staff_import_table(table, send_invitations=not opts["no_invite"])
+        result = staff_import_file(data, path.name, send_invitations=not opts["no_invite"])
         if not result.ok:
             for err in result.errors:
                 self.stderr.write(str(err))
