@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append((_("Журнал аудита"), reverse("audit:audit-event-list")))
     if scope.can_admin_rules:
         items.append((_("Правила оценки"), reverse("rules:ruleset-list")))
+    if scope.can_admin_network:
+        items.append((_("Школы и сотрудники"), reverse("administration:home")))
     if scope.can_use_admin:
         items.append((_("Администрирование"), reverse("admin:index")))
     return {"nav_items": items}

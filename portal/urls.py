@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("rules/", include("portal.rules.urls")),
     path("stats/", include("portal.stats.urls")),
+    path("administration/", include("portal.administration.urls")),
 ]
 
 # A development tool, mounted only when enabled explicitly (and then installed too).

@@ -53,6 +53,7 @@ PERSONAS = {
     "rules_admin": (Role.RULES_ADMIN, None),
     "rules_admin2": (Role.RULES_ADMIN, None),
     "auditor": (Role.AUDITOR, None),
+    "network_admin": (Role.NETWORK_ADMIN, None),
 }
 
 

@@ -18,6 +18,7 @@ PERSONAS = [
     "ministry_analyst",
     "rules_admin",
     "auditor",
+    "network_admin",
     "superuser",
     "norole",
 ]
@@ -265,3 +266,42 @@ OWN_ROUTES.update(
     }
 )
 ROUTE_KWARGS["accounts:api-token-revoke"] = rules_golden_kwargs  # a random id: POST only
+
+
+# --- network administration (portal.administration.urls) ---------------------------------------
+# Schools and staff of the network: the network administrator (and superusers); no family data.
+NETWORK_ADMINS = {"network_admin": 200, "superuser": 200}
+ADMIN_PAGE = only(NETWORK_ADMINS)
+OWN_ROUTES.update(
+    {
+        "administration:home": ADMIN_PAGE,
+        "administration:school-list": ADMIN_PAGE,
+        "administration:school-create": ADMIN_PAGE,
+        "administration:import-schools": ADMIN_PAGE,
+        "administration:school-edit": ADMIN_PAGE,
+        "administration:school-deactivate": ADMIN_PAGE,  # GET: the confirmation page
+        "administration:school-activate": POST_ONLY_PAGE,
+        "administration:staff-list": ADMIN_PAGE,
+        "administration:staff-create": ADMIN_PAGE,
+        "administration:import-staff": ADMIN_PAGE,
+        "administration:staff-edit": ADMIN_PAGE,
+        "administration:staff-move": ADMIN_PAGE,
+        "administration:staff-deactivate": ADMIN_PAGE,
+        "administration:staff-activate": POST_ONLY_PAGE,
+        "administration:staff-mfa-reset": ADMIN_PAGE,
+    }
+)
+
+
+def admin_school_kwargs(world) -> dict:  # noqa: ANN001
+    return {"public_id": world.school_a.public_id}
+
+
+def admin_member_kwargs(world) -> dict:  # noqa: ANN001
+    return {"public_id": world.user("pedagogue_a").membership.public_id}
+
+
+for _name in ("school-edit", "school-deactivate", "school-activate"):
+    ROUTE_KWARGS[f"administration:{_name}"] = admin_school_kwargs
+for _name in ("staff-edit", "staff-move", "staff-deactivate", "staff-activate", "staff-mfa-reset"):
+    ROUTE_KWARGS[f"administration:{_name}"] = admin_member_kwargs
