@@ -81,6 +81,10 @@ def simulator_env(env: dict[str, str], *, secret: str | None = None) -> None:
     env["FAMILY_CARD_SIM_ENABLED"] = "1"
     if not env.get("FAMILY_CARD_SIM_SECRET"):
         env["FAMILY_CARD_SIM_SECRET"] = secret or _machine_sim_secret()
+    # The SMS gateway simulator (portal.notices.simulator), with the same kind of secret.
+    env.setdefault("SMS_SIM_ENABLED", "1")
+    if not env.get("SMS_SIM_SECRET"):
+        env["SMS_SIM_SECRET"] = env["FAMILY_CARD_SIM_SECRET"]
 
 
 def _machine_sim_secret() -> str:
@@ -131,7 +135,12 @@ def ensure_service_env() -> None:
     if os.environ.get("DEBUG") == "1" and "FAMILY_CARD_SIM_ENABLED" not in os.environ:
         sim: dict[str, str] = dict(os.environ)
         simulator_env(sim)
-        for key in ("FAMILY_CARD_SIM_ENABLED", "FAMILY_CARD_SIM_SECRET"):
+        for key in (
+            "FAMILY_CARD_SIM_ENABLED",
+            "FAMILY_CARD_SIM_SECRET",
+            "SMS_SIM_ENABLED",
+            "SMS_SIM_SECRET",
+        ):
             os.environ.setdefault(key, sim[key])
 
 
@@ -147,6 +156,7 @@ def cmd_test(extra: list[str]) -> int:
     # The tests exercise the simulator with DEBUG off: the deliberate override, with a secret.
     simulator_env(env, secret=secrets.token_urlsafe(32))
     env["FAMILY_CARD_SIM_ALLOW_PRODUCTION"] = "1"
+    env["SMS_SIM_ALLOW_PRODUCTION"] = "1"
     # One test database per configured database, so that checkouts sharing a server never meet.
     dbname = env["DATABASE_URL"].rsplit("/", 1)[-1].split("?", 1)[0] or "komek"
     env.setdefault("KOMEK_TEST_DB_NAME", f"test_{dbname}")

@@ -6,6 +6,8 @@ log), ``portal.rules`` (re-score batches), ``portal.stats`` (the statistics roll
 """
 
 from portal.audit.models import AuditEvent
+from portal.letters.models import Letter
+from portal.notices.models import Notice
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from portal.rules.models import RescoreBatch
 from portal.stats.models import StatsBucket, StatsDistrictBucket
@@ -15,6 +17,8 @@ __all__ = [
     "AidRequestScoring",
     "AuditEvent",
     "Decision",
+    "Letter",
+    "Notice",
     "RescoreBatch",
     "StatsBucket",
     "StatsDistrictBucket",

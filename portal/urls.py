@@ -19,8 +19,12 @@ urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("rules/", include("portal.rules.urls")),
     path("stats/", include("portal.stats.urls")),
+    path("", include("portal.letters.urls")),
+    path("", include("portal.notices.urls")),
 ]
 
 # A development tool, mounted only when enabled explicitly (and then installed too).
 if settings.FAMILY_CARD_SIM_ENABLED:
     urlpatterns.append(path("familycard-sim/", include("scoring.simulator.urls")))
+if settings.SMS_SIM_ENABLED:
+    urlpatterns.append(path("sms-sim/", include("portal.notices.simulator.urls")))

@@ -50,6 +50,13 @@ class AuditAction(models.TextChoices):
     RULES_PUBLISH = "rules.publish", _("набор правил опубликован")
     RULES_RESCORE_START = "rules.rescore_start", _("запущен пересчёт открытых заявок")
     RULES_RESCORE_DONE = "rules.rescore_done", _("пересчёт открытых заявок завершён")
+    LETTER_ISSUE = "letter.issue", _("выдано письмо о решении")
+    LETTER_DOWNLOAD = "letter.download", _("скачано письмо о решении")
+    LETTER_VERIFY = "letter.verify", _("проверка кода письма о решении")
+    NOTICE_SENT = "notice.sent", _("уведомление семье отправлено")
+    NOTICE_FAILED = "notice.failed", _("уведомление семье не доставлено")
+    NOTICES_OPT_OUT = "notices.opt_out", _("семья отказалась от уведомлений")
+    NOTICES_OPT_IN = "notices.opt_in", _("семья снова получает уведомления")
 
 
 def audit_record(

@@ -14,6 +14,7 @@ from portal.requests.models import (
     AidRequest,
     ConsentMethod,
     Decision,
+    FamilyLanguage,
     Ground,
     Status,
     validate_academic_year,
@@ -63,6 +64,11 @@ class AidRequestCreateSerializer(serializers.Serializer):
     )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     consent = ConsentSerializer(required=False, allow_null=True)
+    guardian_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    family_language = serializers.ChoiceField(
+        choices=FamilyLanguage.choices, required=False, allow_blank=True, default=""
+    )
+    notices_opt_out = serializers.BooleanField(required=False, default=False)
 
     def to_service_data(self) -> dict[str, Any]:
         data = dict(self.validated_data)
@@ -152,6 +158,9 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
             "guardian_iin",
             "guardian_full_name",
             "guardian_phone",
+            "guardian_email",
+            "family_language",
+            "notices_opt_out",
             "comment",
             "consent",
             "attempt",
