@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -74,9 +75,15 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
             status=429,
         )
     result = services.letter_verify(code_text=code, ip=client_ip(request))
+    amount = ""
+    if result.amount_kzt:
+        from scoring.counterfactual_text import format_money
+
+        language = (get_language() or "ru")[:2]
+        amount = format_money(result.amount_kzt, language if language in ("kk", "en") else "ru")
     return render(
         request,
         "letters/verify.html",
-        {"result": result, "code": code[:40]},
+        {"result": result, "amount": amount, "code": code[:40]},
         status=200,
     )
