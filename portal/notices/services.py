@@ -154,12 +154,14 @@ def notice_deliver(*, notice_id: int, final_try: bool = True) -> str:
         with transaction.atomic():
             notice = Notice.objects.unscoped().select_for_update().get(pk=notice_id)
             notice.last_error = exc.code
-            if not final_try:
+            if final_try:
+                notice.status = Notice.Status.FAILED
+                notice.save(update_fields=["status", "last_error", "updated_at"])
+                _audit_delivery(notice, AuditAction.NOTICE_FAILED, "error")
+            else:
                 notice.save(update_fields=["last_error", "updated_at"])
-                raise
-            notice.status = Notice.Status.FAILED
-            notice.save(update_fields=["status", "last_error", "updated_at"])
-            _audit_delivery(notice, AuditAction.NOTICE_FAILED, "error")
+        if not final_try:
+            raise
         return "failed"
     except GatewayRejected as exc:
         with transaction.atomic():
