@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -39,8 +42,24 @@ def _enqueue_on_commit(notice_id: int) -> None:
     transaction.on_commit(lambda: _enqueue(notice_id), robust=True)
 
 
+_local = threading.local()
+
+
+@contextmanager
+def notices_suppressed() -> Iterator[None]:
+    """No notices for events inside (demo seeding of synthetic families only)."""
+    previous = getattr(_local, "suppressed", False)
+    _local.suppressed = True
+    try:
+        yield
+    finally:
+        _local.suppressed = previous
+
+
 def notices_for_event(*, aid_request: AidRequest, event: str, ref: str) -> list[Notice]:
     """Outbox rows for ``event`` (idempotent per event, reference and channel)."""
+    if getattr(_local, "suppressed", False):
+        return []
     req = aid_request
     language = req.letter_language
     channels = [(Notice.Channel.SMS, req.guardian_phone)]

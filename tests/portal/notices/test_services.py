@@ -257,3 +257,10 @@ def test_it_tells_transient_from_permanent_failures(answer, error, code):
     with pytest.raises(error) as exc:
         _client(handler).send(to="+77011234567", text="t", idempotency_key="x")
     assert exc.value.code == code
+
+
+def test_it_sends_nothing_for_the_synthetic_families_of_the_demo(world, no_enqueue):
+    with services.notices_suppressed():
+        req = submit(world)
+    assert not Notice.objects.filter(request=req).exists()
+    assert services.notices_for_event(aid_request=req, event="received", ref="x")
