@@ -3,6 +3,8 @@ its code on the public verification page (real Celery worker, card and SMS simul
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -13,7 +15,6 @@ from tests.auth import login_with_mfa
 from tests.browser import chromium_page
 from tests.portal.factories import iin_with_category, submit
 from tests.portal.letters.helpers import STUDENT, flat, pdf_text
-from tests.portal.notices.conftest import sms_worker  # noqa: F401 - the fixture
 from tests.portal.pipeline import wait_for
 
 pytestmark = [
@@ -44,7 +45,7 @@ def test_it_takes_a_request_from_decision_to_letter_to_verification(world, live_
         code = page.get_by_test_id("letter-code").inner_text()
         with page.expect_download() as download:
             page.get_by_test_id("letter-kk").click()
-        text = flat(pdf_text(open(download.value.path(), "rb").read()))
+        text = flat(pdf_text(Path(download.value.path()).read_bytes()))
         assert STUDENT in text and code in text and "Шешім" in text
 
         page.context.clear_cookies()
