@@ -118,11 +118,13 @@ def letter_for_request(*, scope: Any, aid_request: Any) -> Letter:
     return letter_issue(decision_id=decision.pk)
 
 
-@transaction.atomic
 def letter_download(
     *, scope: Any, actor: Any, aid_request: Any, language: str, ip: str | None, via: str
 ) -> tuple[Letter, bytes]:
-    """The letter's PDF in ``language`` (kk, ru or en); the download is audited."""
+    """The letter's PDF in ``language`` (kk, ru or en); the download is audited.
+
+    Rendering (a fraction of a second) holds no transaction or lock; the audit row is
+    written once the PDF exists."""
     from portal.letters.render import letter_pdf
 
     if language not in LANGUAGES:

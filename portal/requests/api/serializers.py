@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -149,6 +150,8 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
     assessment = serializers.SerializerMethodField()
     recommendation = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
+    letter = serializers.SerializerMethodField()
+    notices = serializers.SerializerMethodField()
 
     class Meta(AidRequestListSerializer.Meta):
         fields = [
@@ -167,6 +170,8 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
             "assessment",
             "recommendation",
             "decision",
+            "letter",
+            "notices",
         ]
 
     def _view(self) -> Any:
@@ -202,3 +207,32 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
     def get_decision(self, obj: AidRequest) -> dict[str, Any] | None:
         d = self._view().decision
         return DecisionSerializer(d).data if d else None
+
+    def get_letter(self, obj: AidRequest) -> dict[str, Any] | None:
+        from portal.letters.selectors import letters_for_request
+
+        letters = letters_for_request(scope=self.context["scope"], aid_request=obj)
+        if not letters:
+            return None
+        letter = letters[0]
+        return {
+            "code": letter.code_grouped,
+            "status": letter.status,
+            "issued_at": letter.issued_at,
+            "appeal_until": letter.appeal_until,
+            "url": reverse("api:aid-request-letter", args=[obj.public_id]),
+        }
+
+    def get_notices(self, obj: AidRequest) -> list[dict[str, Any]]:
+        from portal.notices.selectors import notices_for_request
+
+        return [
+            {
+                "event": n.event,
+                "channel": n.channel,
+                "status": n.status,
+                "attempts": n.attempts,
+                "sent_at": n.sent_at,
+            }
+            for n in notices_for_request(scope=self.context["scope"], aid_request=obj)
+        ]

@@ -42,7 +42,9 @@ class AidRequestAPIView(ScopedAPIView):
 
     def detail_response(self, aid_request: AidRequest, code: int = 200) -> Response:
         view = selectors.aid_request_view(scope=self.scope, aid_request=aid_request)
-        data = s.AidRequestDetailSerializer(aid_request, context={"view_data": view}).data
+        data = s.AidRequestDetailSerializer(
+            aid_request, context={"view_data": view, "scope": self.scope}
+        ).data
         return Response(data, status=code)
 
 

@@ -177,3 +177,20 @@ def test_it_rate_limits_verification_per_client_ip(letter, client, settings):
 def test_it_is_public_even_for_a_signed_in_user(letter, world, client):
     login_with_mfa(client, world.user("district_analyst"))
     assert _verify(client, letter.code_grouped).status_code == 200
+
+
+def test_it_shows_the_letter_and_the_notices_in_the_api(letter, client_for):
+    data = (
+        client_for("pedagogue_a")
+        .get(reverse("api:aid-request-detail", args=[letter.request.public_id]))
+        .json()
+    )
+    assert data["letter"]["code"] == letter.code_grouped
+    assert data["letter"]["status"] == "issued"
+    assert data["letter"]["url"] == reverse(
+        "api:aid-request-letter", args=[letter.request.public_id]
+    )
+    assert {(n["event"], n["status"]) for n in data["notices"]} == {
+        ("received", "pending"),
+        ("decided", "pending"),
+    }

@@ -204,7 +204,9 @@ def test_it_sends_the_email_notice(world, no_enqueue, settings):
     assert "Сәлеметсіз бе" in mail.outbox[0].body
 
 
-def test_it_requeues_pending_notices_nobody_delivered(world, no_enqueue, notices_sent):
+def test_it_requeues_pending_notices_nobody_delivered(
+    world, no_enqueue, notices_sent, django_capture_on_commit_callbacks
+):
     import datetime as dt
 
     from django.utils import timezone
@@ -213,7 +215,8 @@ def test_it_requeues_pending_notices_nobody_delivered(world, no_enqueue, notices
     notice = Notice.objects.get(request=req)
     later = timezone.now() + dt.timedelta(minutes=10)
     assert services.notices_requeue_pending(older_than=dt.timedelta(minutes=5)) == 0
-    assert services.notices_requeue_pending(older_than=dt.timedelta(minutes=5), now=later) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.notices_requeue_pending(older_than=dt.timedelta(minutes=5), now=later) == 1
     assert notice.pk in notices_sent
 
 
