@@ -95,7 +95,21 @@ def notices_on_submit(aid_request: AidRequest) -> None:
     """The submit service's one call: "request received" (and an opt-out given at submission,
     recorded in the audit log)."""
     if aid_request.notices_opt_out:
-        _audit_opt(aid_request, AuditAction.NOTICES_OPT_OUT, scope=None, actor=None, ip=None)
+        if aid_request.notices_opt_out_at is None:
+            aid_request.notices_opt_out_at = timezone.now()
+            AidRequest.objects.filter(pk=aid_request.pk).update(
+                notices_opt_out_at=aid_request.notices_opt_out_at
+            )
+        from schools.scope import scope_for
+
+        submitter = aid_request.created_by
+        _audit_opt(
+            aid_request,
+            AuditAction.NOTICES_OPT_OUT,
+            scope=scope_for(submitter),
+            actor=submitter,
+            ip=None,
+        )
     notices_for_event(aid_request=aid_request, event="received", ref=str(aid_request.public_id))
 
 

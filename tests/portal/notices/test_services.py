@@ -94,9 +94,10 @@ def test_it_respects_an_opt_out_given_at_submission_and_audits_it(
         req = submit(world, notices_opt_out=True)
     notice = Notice.objects.get(request=req)
     assert notice.status == Notice.Status.SKIPPED and notices_sent == []
-    assert AuditEvent.objects.filter(
-        action="notices.opt_out", object_id=str(req.public_id)
-    ).exists()
+    event = AuditEvent.objects.get(action="notices.opt_out", object_id=str(req.public_id))
+    assert event.actor_username == "pedagogue_a"
+    req.refresh_from_db()
+    assert req.notices_opt_out_at is not None
 
 
 def test_it_records_an_opt_out_later_and_never_sends_what_was_pending(world, no_enqueue):
