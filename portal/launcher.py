@@ -182,6 +182,8 @@ def cmd_demo(port: int, seed: bool) -> int:
                 "FAMILY_CARD_URL",
                 "FAMILY_CARD_SIM_ENABLED",
                 "FAMILY_CARD_SIM_SECRET",
+                "SMS_SIM_ENABLED",
+                "SMS_SIM_SECRET",
             )
         )
     )
