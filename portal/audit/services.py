@@ -17,6 +17,7 @@ class AuditAction(models.TextChoices):
     """Every action the audit log records. ``audit_record`` refuses any other string."""
 
     AID_REQUEST_SUBMIT = "aid_request.submit", _("заявка подана")
+    AID_REQUEST_SCORING_START = "aid_request.scoring_start", _("оценка заявки начата")
     AID_REQUEST_SCORED = "aid_request.scored", _("заявка оценена")
     AID_REQUEST_NEEDS_REVIEW = "aid_request.needs_review", _("заявка отправлена на проверку")
     AID_REQUEST_REQUEUE = "aid_request.requeue", _("заявка снова поставлена в очередь")
@@ -27,6 +28,7 @@ class AuditAction(models.TextChoices):
     )
     AID_REQUEST_DECIDE = "aid_request.decide", _("решение по заявке принято")
     AID_REQUEST_CONTEST = "aid_request.contest", _("оценка заявки оспорена")
+    AID_REQUEST_RESUBMIT = "aid_request.resubmit", _("заявка исправлена и подана снова")
     AID_REQUEST_WITHDRAW = "aid_request.withdraw", _("заявка отозвана")
     AID_REQUEST_VIEW = "aid_request.view", _("просмотр заявки")
     AID_REQUEST_LIST_VIEW = "aid_request.list_view", _("просмотр списка заявок")

@@ -162,24 +162,13 @@ class Verification:
 @transaction.atomic
 def letter_verify(*, code_text: str, ip: str | None) -> Verification:
     """Look a code up. A forged or malformed code costs the same query and audit row."""
+    from portal.db_scope import cross_school
+
     code = codes.normalize(code_text) or "-" * codes.LENGTH  # never a stored code
-    letter = (
-        Letter.objects.unscoped()
-        .select_related("decision", "school")
-        .filter(code=code)
-        .only(
-            "public_id",
-            "issued_at",
-            "status",
-            "superseded_at",
-            "school_id",
-            "school__name_ru",
-            "school__name_kk",
-            "decision__outcome",
-            "decision__amount_kzt",
-        )
-        .first()
-    )
+    # Anyone may ask (no scope): the row-level security of the decision table is lifted for
+    # this one look-up, which reads only the date, the school and the decision.
+    with cross_school("public letter verification"):
+        letter = _verify_lookup(code)
     audit_record(
         action=AuditAction.LETTER_VERIFY,
         object_type="letter",
@@ -198,4 +187,24 @@ def letter_verify(*, code_text: str, ip: str | None) -> Verification:
         outcome=letter.decision.outcome,
         amount_kzt=letter.decision.amount_kzt,
         superseded_at=letter.superseded_at,
+    )
+
+
+def _verify_lookup(code: str) -> Letter | None:
+    return (
+        Letter.objects.unscoped()
+        .select_related("decision", "school")
+        .filter(code=code)
+        .only(
+            "public_id",
+            "issued_at",
+            "status",
+            "superseded_at",
+            "school_id",
+            "school__name_ru",
+            "school__name_kk",
+            "decision__outcome",
+            "decision__amount_kzt",
+        )
+        .first()
     )

@@ -44,3 +44,16 @@ def test_it_schedules_the_stuck_request_sweeper():
     entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
     assert "portal.aid_requests_requeue_stuck" in entries
     assert "portal.aid_requests_requeue_stuck" in app.tasks
+
+
+def test_it_limits_every_task_in_settings_below_the_visibility_timeout():
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    ours = sorted(name for name in app.tasks if not name.startswith("celery."))
+    assert ours and set(ours) <= set(settings.CELERY_TASK_TIME_LIMITS), ours
+    for name in ours:
+        soft, hard = settings.CELERY_TASK_TIME_LIMITS[name]
+        task = app.tasks[name]
+        assert (task.soft_time_limit, task.time_limit) == (soft, hard), name
+        assert 0 < soft < hard < visibility, name
+    scoring_hard = settings.CELERY_TASK_TIME_LIMITS["portal.aid_request_score"][1]
+    assert scoring_hard < settings.STUCK_REQUEST_THRESHOLD.total_seconds()

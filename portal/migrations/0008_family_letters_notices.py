@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0004_rescore_batch"),
+        ("portal", "0007_merge_0006_background_run_0006_row_level_security"),
         ("schools", "0001_initial"),
     ]
 
