@@ -16,8 +16,8 @@ def test_it_verifies_and_downloads_as_the_application_role(
     world,
     no_enqueue,
     django_capture_on_commit_callbacks,
-    as_app,
-    client_for,  # noqa: F811
+    as_app,  # noqa: F811 - the fixture imported above
+    client_for,
 ):
     letter = decided(world, django_capture_on_commit_callbacks)
     anon, pedagogue, other = (
