@@ -11,8 +11,9 @@ from portal.letters.models import Letter
 from portal.letters.render import letter_context, letter_pdf
 from portal.letters.services import letter_issue
 from portal.requests import services
+from portal.requests.models import Decision
 from schools.scope import scope_for
-from tests.portal.factories import FakeSource, score
+from tests.portal.factories import score
 from tests.portal.letters.helpers import (
     GUARDIAN,
     KAZAKH_LETTERS,
@@ -62,16 +63,17 @@ def test_it_marks_the_old_letter_superseded_by_a_revised_decision(
     settings.LETTER_APPEAL_DAYS = 10
     first = decided(world, django_capture_on_commit_callbacks)
     assert (first.appeal_until - first.decision.created_at.date()).days == 10
-    req = first.request
-    user = world.user("pedagogue_a")
-    services.aid_request_contest(scope=scope_for(user), actor=user, aid_request=req)
-    assert score(req, FakeSource()) == "scored"
-    with django_capture_on_commit_callbacks(execute=True):
-        services.aid_request_decide(
-            scope=scope_for(user), actor=user, aid_request=req, outcome="approve", amount_kzt=7
-        )
+    # A revised decision (as an appeal's outcome will make it): a new decision, a new letter.
+    revised = Decision.objects.create(
+        request=first.request,
+        assessment=None,
+        outcome="approve",
+        amount_kzt=7,
+        decided_by=world.user("principal_a"),
+    )
+    letter_issue(decision_id=revised.pk)
     first.refresh_from_db()
-    second = Letter.objects.get(request=req, status="issued")
+    second = Letter.objects.get(request=first.request, status="issued")
     assert first.status == Letter.Status.SUPERSEDED
     assert first.superseded_by_id == second.pk and first.superseded_at is not None
     assert second.code != first.code

@@ -131,24 +131,18 @@ def test_it_says_not_found_for_a_forged_code_in_the_same_shape(letter, client):
     assert events[0].object_id == str(letter.public_id) and not events[1].object_id
 
 
-def test_it_says_a_superseded_letter_was_replaced(
-    world, letter, client, django_capture_on_commit_callbacks
-):
-    from portal.requests import services
-    from schools.scope import scope_for
-    from tests.portal.factories import score
+def test_it_says_a_superseded_letter_was_replaced(world, letter, client):
+    from portal.letters.services import letter_issue
+    from portal.requests.models import Decision
 
-    user = world.user("pedagogue_a")
-    services.aid_request_contest(scope=scope_for(user), actor=user, aid_request=letter.request)
-    score(letter.request)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.aid_request_decide(
-            scope=scope_for(user),
-            actor=user,
-            aid_request=letter.request,
-            outcome="approve",
-            amount_kzt=100,
-        )
+    revised = Decision.objects.create(
+        request=letter.request,
+        assessment=None,
+        outcome="approve",
+        amount_kzt=100,
+        decided_by=world.user("pedagogue_a"),
+    )
+    letter_issue(decision_id=revised.pk)
     html = _verify(client, letter.code_grouped).content.decode()
     assert "заменено более поздним решением" in html
 

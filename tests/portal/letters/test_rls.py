@@ -25,11 +25,12 @@ def test_it_verifies_and_downloads_as_the_application_role(
         client_for("pedagogue_a"),
         client_for("pedagogue_c"),
     )
+    url = reverse("letters:letter-download", args=[letter.request.public_id])
+    school_name = letter.school.name_ru
     as_app()
     db_scope_clear()
     html = anon.get(reverse("letters:verify", args=[letter.code_grouped])).content.decode()
-    assert "Письмо с этим кодом выдано" in html and letter.school.name_ru in html
-    url = reverse("letters:letter-download", args=[letter.request.public_id])
+    assert "Письмо с этим кодом выдано" in html and school_name in html
     assert pedagogue.get(url, {"lang": "ru"}).status_code == 200
     assert other.get(url, {"lang": "ru"}).status_code == 404
     # between requests the connection sees no letter and no notice
