@@ -81,6 +81,10 @@ def simulator_env(env: dict[str, str], *, secret: str | None = None) -> None:
     env["FAMILY_CARD_SIM_ENABLED"] = "1"
     if not env.get("FAMILY_CARD_SIM_SECRET"):
         env["FAMILY_CARD_SIM_SECRET"] = secret or _machine_sim_secret()
+    # The SMS gateway simulator (portal.notices.simulator), with the same kind of secret.
+    env.setdefault("SMS_SIM_ENABLED", "1")
+    if not env.get("SMS_SIM_SECRET"):
+        env["SMS_SIM_SECRET"] = env["FAMILY_CARD_SIM_SECRET"]
 
 
 def _machine_sim_secret() -> str:
@@ -131,7 +135,12 @@ def ensure_service_env() -> None:
     if os.environ.get("DEBUG") == "1" and "FAMILY_CARD_SIM_ENABLED" not in os.environ:
         sim: dict[str, str] = dict(os.environ)
         simulator_env(sim)
-        for key in ("FAMILY_CARD_SIM_ENABLED", "FAMILY_CARD_SIM_SECRET"):
+        for key in (
+            "FAMILY_CARD_SIM_ENABLED",
+            "FAMILY_CARD_SIM_SECRET",
+            "SMS_SIM_ENABLED",
+            "SMS_SIM_SECRET",
+        ):
             os.environ.setdefault(key, sim[key])
 
 
@@ -257,6 +266,7 @@ def cmd_test(extra: list[str]) -> int:
     # The tests exercise the simulator with DEBUG off: the deliberate override, with a secret.
     simulator_env(env, secret=secrets.token_urlsafe(32))
     env["FAMILY_CARD_SIM_ALLOW_PRODUCTION"] = "1"
+    env["SMS_SIM_ALLOW_PRODUCTION"] = "1"
     # The two database roles: the suite migrates as the owner; tests that matter (and the
     # production-mode server) run as the application role.
     app_role_env(env, required=False)
@@ -287,6 +297,8 @@ def cmd_demo(port: int, seed: bool) -> int:
                 "FAMILY_CARD_URL",
                 "FAMILY_CARD_SIM_ENABLED",
                 "FAMILY_CARD_SIM_SECRET",
+                "SMS_SIM_ENABLED",
+                "SMS_SIM_SECRET",
             )
         )
     )

@@ -213,6 +213,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "portal.aid_requests_requeue_stuck",
         "schedule": 60.0,
     },
+    "notices-requeue-pending": {"task": "notices.notices_requeue_pending", "schedule": 60.0},
 }
 
 # --- Family card service ---------------------------------------------------------------------
@@ -237,6 +238,25 @@ FAMILY_CARD_SIM_TIMEOUT_SLEEP = float(os.environ.get("FAMILY_CARD_SIM_TIMEOUT_SL
 FAMILY_CARD_SIM_REDIS_PREFIX = os.environ.get(
     "FAMILY_CARD_SIM_REDIS_PREFIX", "komek:familycard-sim:"
 )
+
+# --- The family's side: decision letters, verification, notices (portal.letters, .notices) ---
+# A decision can be appealed within LETTER_APPEAL_DAYS calendar days (printed on the letter).
+LETTER_APPEAL_DAYS = int(os.environ.get("LETTER_APPEAL_DAYS", "30"))
+# The public /verify/ page: at most VERIFY_RATE_LIMIT look-ups per client IP per window (s).
+VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
+VERIFY_RATE_WINDOW = int(os.environ.get("VERIFY_RATE_WINDOW", "600"))
+# The SMS gateway (HTTP): "" → this site's /sms-sim (the simulator, development and tests).
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_SIM_ENABLED = env_bool("SMS_SIM_ENABLED", False)
+SMS_SIM_SECRET = os.environ.get("SMS_SIM_SECRET", "")
+SMS_SIM_ALLOW_PRODUCTION = env_bool("SMS_SIM_ALLOW_PRODUCTION", False)
+SMS_GATEWAY_KEY = os.environ.get("SMS_GATEWAY_KEY", "") or SMS_SIM_SECRET
+SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "5"))
+SMS_SENDER = os.environ.get("SMS_SENDER", "Komek")
+NOTICE_MAX_RETRIES = int(os.environ.get("NOTICE_MAX_RETRIES", "5"))
+NOTICE_STUCK_THRESHOLD = timedelta(minutes=5)
+if SMS_SIM_ENABLED:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("portal"), "portal.notices.simulator")
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -422,5 +442,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

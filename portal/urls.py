@@ -20,8 +20,12 @@ urlpatterns = [
     path("rules/", include("portal.rules.urls")),
     path("stats/", include("portal.stats.urls")),
     path("administration/", include("portal.administration.urls")),
+    path("", include("portal.letters.urls")),
+    path("", include("portal.notices.urls")),
 ]
 
 # A development tool, mounted only when enabled explicitly (and then installed too).
 if settings.FAMILY_CARD_SIM_ENABLED:
     urlpatterns.append(path("familycard-sim/", include("scoring.simulator.urls")))
+if settings.SMS_SIM_ENABLED:
+    urlpatterns.append(path("sms-sim/", include("portal.notices.simulator.urls")))

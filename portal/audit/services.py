@@ -65,6 +65,13 @@ class AuditAction(models.TextChoices):
     STAFF_ACTIVATE = "staff.activate", _("учётная запись сотрудника снова включена")
     STAFF_MFA_RESET = "staff.mfa_reset", _("второй фактор сотрудника сброшен")
     STAFF_IMPORT = "staff.import", _("импорт сотрудников из файла")
+    LETTER_ISSUE = "letter.issue", _("выдано письмо о решении")
+    LETTER_DOWNLOAD = "letter.download", _("скачано письмо о решении")
+    LETTER_VERIFY = "letter.verify", _("проверка кода письма о решении")
+    NOTICE_SENT = "notice.sent", _("уведомление семье отправлено")
+    NOTICE_FAILED = "notice.failed", _("уведомление семье не доставлено")
+    NOTICES_OPT_OUT = "notices.opt_out", _("семья отказалась от уведомлений")
+    NOTICES_OPT_IN = "notices.opt_in", _("семья снова получает уведомления")
 
 
 def audit_record(

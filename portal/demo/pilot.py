@@ -19,6 +19,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.notices.services import notices_suppressed
 from portal.requests import services
 from portal.requests.models import ACTIVE_STATUSES, AidRequest
 from schools.models import District, Membership, Region, Role, School
@@ -179,7 +180,8 @@ def pilot_requests_submit(
     today = timezone.localdate()
     submitted = 0
     for start in range(0, len(todo), SUBMIT_BATCH):
-        with transaction.atomic():
+        # Synthetic families: no SMS or e-mail to their (synthetic) guardians.
+        with transaction.atomic(), notices_suppressed():
             for f in todo[start : start + SUBMIT_BATCH]:
                 school_id = schools[f.school_bin]
                 user = pedagogues[school_id]

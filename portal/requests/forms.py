@@ -17,6 +17,7 @@ from portal.requests.models import (
     AidKind,
     ConsentMethod,
     Decision,
+    FamilyLanguage,
     Ground,
     Status,
     validate_academic_year,
@@ -45,6 +46,17 @@ class AidRequestForm(forms.Form):
     )
     guardian_phone = forms.CharField(
         label=_("Телефон"), max_length=20, validators=[validate_phone], initial="+7"
+    )
+    guardian_email = forms.EmailField(label=_("Электронная почта родителя"), required=False)
+    family_language = forms.ChoiceField(
+        label=_("Язык письма и уведомлений"),
+        choices=[("", _("— язык обучения школы —")), *FamilyLanguage.choices],
+        required=False,
+    )
+    notices_opt_out = forms.BooleanField(
+        label=_("Семья отказалась от SMS и писем"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     ground = forms.ChoiceField(label=_("Основание"), choices=Ground.choices)
     aid_kind = forms.ChoiceField(label=_("Вид помощи"), choices=AidKind.choices)

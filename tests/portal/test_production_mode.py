@@ -57,7 +57,7 @@ def _production_env(static_root: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k != "KOMEK_TESTING" and not k.startswith("FAMILY_CARD_SIM")
+        if k != "KOMEK_TESTING" and not k.startswith(("FAMILY_CARD_SIM", "SMS_SIM"))
     }
     env.update(
         {
