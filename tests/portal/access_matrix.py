@@ -97,6 +97,7 @@ OWN_ROUTES.update(
         "requests:aid-request-withdraw": POST_ONLY_PAGE,
         "audit:audit-event-list": only({"auditor": 200, "superuser": 200}),
         "audit:audit-event-export": only({"auditor": 200, "superuser": 200}),
+        "audit:audit-person-views": POST_ONLY_PAGE,
         "api:aid-request-list": {**only(FAMILY_READERS), "anon": 403},
         "api:aid-request-detail": {**FAMILY_OBJECT, "anon": 403},
         "api:aid-request-decision": POST_ONLY_API,
