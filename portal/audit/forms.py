@@ -68,7 +68,7 @@ class AuditFilterForm(forms.Form):
 
 
 class PersonViewsForm(forms.Form):
-    """"All views of this person": the ИИН is posted, never put in a URL."""
+    """ "All views of this person": the ИИН is posted, never put in a URL."""
 
     NOT_FOUND = _("Заявка не найдена.")
 

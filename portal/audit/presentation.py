@@ -185,9 +185,7 @@ class _Lookups:
 
         actor_ids = {e.actor_id for e in events if e.actor_id}
         actor_ids |= {
-            int(e.object_id)
-            for e in events
-            if e.object_type == "user" and e.object_id.isdigit()
+            int(e.object_id) for e in events if e.object_type == "user" and e.object_id.isdigit()
         }
         self.people: dict[int, tuple[str, str, str]] = {}
         for pk, username, full_name, role in (

@@ -104,9 +104,7 @@ def _request_public_ids_for_iin(iin: str) -> list[str]:
     ]
 
 
-def audit_person_views_for_scope(
-    *, scope: Any, iin: str
-) -> tuple[int, QuerySet[AuditEvent]]:
+def audit_person_views_for_scope(*, scope: Any, iin: str) -> tuple[int, QuerySet[AuditEvent]]:
     """Every view of the requests about the person with this ИИН: (number of requests, events).
 
     The ИИН is never stored or returned; callers audit the search itself."""

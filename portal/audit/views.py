@@ -48,6 +48,7 @@ def _audit_access(request: HttpRequest, action: str, **detail: object) -> None:
 def audit_event_list(request: HttpRequest) -> HttpResponse:
     form, qs = _events(request)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = presentation.describe(page.object_list)  # read before this view is recorded
     _audit_access(request, AuditAction.AUDIT_LOG_VIEW)
     query = request.GET.copy()
     query.pop("page", None)
@@ -58,7 +59,7 @@ def audit_event_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "person_form": PersonViewsForm(),
             "page": page,
-            "rows": presentation.describe(page.object_list),
+            "rows": rows,
             "query": query.urlencode(),
             "request_filter": form.params()["request_id"],
             "request_code": presentation.request_code(form.params()["request_id"] or ""),
