@@ -90,6 +90,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -229,6 +230,8 @@ if env_bool("KOMEK_TESTING"):
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 ACCOUNT_ADAPTER = "portal.accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "portal.accounts.forms.StaffLoginForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""  # our subjects name the portal (templates/account/email/)
 MFA_ADAPTER = "portal.accounts.adapters.MFAAdapter"
 MFA_FORMS = {
     "authenticate": "portal.accounts.forms.ThrottledAuthenticateForm",
