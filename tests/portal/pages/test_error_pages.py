@@ -110,6 +110,6 @@ def test_password_reset_mail_is_written_for_staff(world, lang, known, unknown):
     for message in mail.outbox:
         text = (message.subject + message.body).lower()
         assert "sign up" not in text and "signup" not in text and "/accounts/signup" not in text
-        assert "Көмек" in message.subject
+        assert "Көмек" in message.subject or "Komek" in message.subject
     assert known in mail.outbox[0].body and "/accounts/password/reset/key/" in mail.outbox[0].body
     assert unknown in mail.outbox[1].body
