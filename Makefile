@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 
 .PHONY: demo test install browser lint
 
-demo: $(STAMP)
+demo: $(STAMP) browser
 	$(PY) -m portal.launcher demo
 
 test: $(STAMP) browser
