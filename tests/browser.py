@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -71,11 +71,16 @@ def assert_accessible(page, where: str = "") -> None:  # noqa: ANN001
 
 # --- phones: 390 px wide ------------------------------------------------------------------------
 PHONE = {"width": 390, "height": 844}
-_OVERFLOW = """() => {
+_OVERFLOW = r"""() => {
   const width = document.documentElement.clientWidth;
   const out = [];
-  if (document.documentElement.scrollWidth > width + 1)
-    out.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + width);
+  if (document.documentElement.scrollWidth > width + 1) {
+    const wide = [...document.body.querySelectorAll('*')].filter(e => {
+      const r = e.getBoundingClientRect();
+      return r.right > width + 1 && r.width > 0 && ![...e.children].some(c => c.getBoundingClientRect().right > width + 1);
+    }).slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : ''));
+    out.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + width + ' (' + wide.join(', ') + ')');
+  }
   for (const t of document.querySelectorAll('table')) {
     let el = t.parentElement, scrolls = false;
     while (el && el !== document.body) {

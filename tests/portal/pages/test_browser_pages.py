@@ -99,7 +99,9 @@ def test_every_page_of_every_role_passes_axe_and_fits_a_phone(scored_world, live
         for lang in languages:
             for persona in ["anon", *ROLES]:
                 page.context.clear_cookies()
-                cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url}]
+                cookies = [
+                    {"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url}
+                ]
                 if persona != "anon":
                     key = mfa_session_key(world.user(persona))
                     cookies.append(
