@@ -78,7 +78,7 @@ _OVERFLOW = r"""() => {
     const wide = [...document.body.querySelectorAll('*')].filter(e => {
       const r = e.getBoundingClientRect();
       return r.right > width + 1 && r.width > 0 && ![...e.children].some(c => c.getBoundingClientRect().right > width + 1);
-    }).slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : ''));
+    }).slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : ''));
     out.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + width + ' (' + wide.join(', ') + ')');
   }
   for (const t of document.querySelectorAll('table')) {
