@@ -132,3 +132,29 @@ def test_the_navigation_opens_on_a_phone(world, live_server):
         link.wait_for(state="visible")
         assert page.locator("[data-testid=whoami]").is_visible()
         assert not phone_layout_problems(page)
+
+
+@pytest.mark.parametrize("lang", ["kk", "en"])
+def test_pages_in_kazakh_and_english_pass_axe_too(world, live_server, lang):
+    found = []
+    with chromium_page() as page:
+        for persona, urls in (
+            ("anon", ["/accounts/login/", "/no-such-page/"]),
+            ("auditor", [reverse("audit:audit-event-list"), "/home/", "/no-such-page/"]),
+            ("pedagogue_a", [reverse("audit:audit-event-list")]),  # the 403 page
+        ):
+            page.context.clear_cookies()
+            cookies = [
+                {"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url}
+            ]
+            if persona != "anon":
+                key = mfa_session_key(world.user(persona))
+                cookies.append(
+                    {"name": settings.SESSION_COOKIE_NAME, "value": key, "url": live_server.url}
+                )
+            page.context.add_cookies(cookies)
+            for url in urls:
+                page.goto(live_server.url + url)
+                assert page.evaluate("() => document.documentElement.lang") == lang
+                found += [(persona, url, v["id"], v["nodes"]) for v in axe_violations(page)]
+    assert not found, found

@@ -113,3 +113,15 @@ def test_password_reset_mail_is_written_for_staff(world, lang, known, unknown):
         assert "Көмек" in message.subject or "Komek" in message.subject
     assert known in mail.outbox[0].body and "/accounts/password/reset/key/" in mail.outbox[0].body
     assert unknown in mail.outbox[1].body
+
+
+def test_the_error_handlers_are_wired():
+    from django.conf import settings
+    from django.urls import get_resolver
+
+    resolver = get_resolver()
+    assert resolver.resolve_error_handler(400) is errors.bad_request
+    assert resolver.resolve_error_handler(403) is errors.permission_denied
+    assert resolver.resolve_error_handler(404) is errors.page_not_found
+    assert resolver.resolve_error_handler(500) is errors.server_error
+    assert settings.CSRF_FAILURE_VIEW == "portal.errors.csrf_failure"
