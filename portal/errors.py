@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 
 def _render(request: HttpRequest, template: str, context: dict | None = None) -> str:
-    return loader.get_template(template).render(context or {}, request)
+    # error_page: the page never echoes the query string (it may carry an ИИН).
+    return loader.get_template(template).render({"error_page": True, **(context or {})}, request)
 
 
 @requires_csrf_token

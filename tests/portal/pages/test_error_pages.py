@@ -72,6 +72,8 @@ def test_500_renders_without_a_database_in_the_readers_language():
 
 @pytest.mark.django_db
 def test_400_and_csrf_failure_pages(world):
+    r = Client().get("/no-such-page/?iin=070915300124")
+    assert r.status_code == 404 and b"070915300124" not in r.content  # never echoed
     r = Client().get("/", HTTP_HOST="evil.example")
     assert r.status_code == 400 and "Портал не смог прочитать запрос" in r.content.decode()
     c = Client(enforce_csrf_checks=True)
