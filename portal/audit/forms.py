@@ -54,7 +54,10 @@ class AuditFilterForm(forms.Form):
 
     def params(self) -> dict:
         """The filters for the selector: people's events by default."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        data: dict = {}
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data  # the valid fields: one bad field drops only itself
         return {
             "kind": data.get("kind") or PEOPLE,
             "person": data.get("person") or "",

@@ -98,6 +98,9 @@ def test_it_filters_by_kind_person_school_action_and_period(world, client_for, n
     assert "Событий не найдено" in c.get(url, {"date_to": "2020-01-01"}).content.decode()
     bad = c.get(url, {"date_from": "2026-02-02", "date_to": "2026-01-01"}).content.decode()
     assert "Конец периода раньше его начала." in bad
+    # One bad field drops only itself: the other filters still apply.
+    kept = rows(person="pedagogue_c", date_from="not-a-date")
+    assert "Тестов pedagogue_c" in kept and "Тестов pedagogue_a" not in kept
     # All views of one request: one click from the row.
     one = rows(request=str(req_a.public_id), action="aid_request.view", kind="all")
     assert request_code(req_a.public_id) in one and request_code(req_c.public_id) not in one
