@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 
 .PHONY: demo test install browser pdf lint
 
-demo: $(STAMP) pdf
+demo: $(STAMP) pdf browser
 	$(PY) -m portal.launcher demo
 
 test: $(STAMP) browser pdf

@@ -98,6 +98,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -278,6 +279,8 @@ if env_bool("KOMEK_TESTING"):
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 ACCOUNT_ADAPTER = "portal.accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "portal.accounts.forms.StaffLoginForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""  # our subjects name the portal (templates/account/email/)
 MFA_ADAPTER = "portal.accounts.adapters.MFAAdapter"
 MFA_FORMS = {
     "authenticate": "portal.accounts.forms.ThrottledAuthenticateForm",
@@ -431,8 +434,9 @@ CONTENT_SECURITY_POLICY = {
 }
 if not DEBUG and not env_bool("KOMEK_TESTING"):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Off only for plain HTTP on loopback (`make demo`); a deployment keeps the defaults.
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

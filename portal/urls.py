@@ -29,3 +29,9 @@ if settings.FAMILY_CARD_SIM_ENABLED:
     urlpatterns.append(path("familycard-sim/", include("scoring.simulator.urls")))
 if settings.SMS_SIM_ENABLED:
     urlpatterns.append(path("sms-sim/", include("portal.notices.simulator.urls")))
+
+# Error pages in the reader's language (portal/errors.py); the 500 page needs no database.
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"

@@ -34,6 +34,10 @@ class AuditAction(models.TextChoices):
     AID_REQUEST_LIST_VIEW = "aid_request.list_view", _("просмотр списка заявок")
     AUDIT_LOG_VIEW = "audit_log.view", _("просмотр журнала аудита")
     AUDIT_LOG_EXPORT = "audit_log.export", _("выгрузка журнала аудита")
+    AUDIT_LOG_PERSON_VIEWS = (
+        "audit_log.person_views",
+        _("поиск всех просмотров данных человека"),
+    )
     API_TOKEN_ISSUE = "api_token.issue", _("выдан токен API")
     API_TOKEN_SHOW = "api_token.show", _("показан токен API")
     API_TOKEN_REVOKE = "api_token.revoke", _("токен API отозван")

@@ -64,7 +64,9 @@ def pilot_staff_ensure() -> int:
     wanted: list[tuple[str, str, str, dict]] = []
     for school in School.objects.filter(connected=True).order_by("bin"):
         name = f"Педагог школы №{school.number or school.pk}"
-        wanted.append((f"ped-{school.bin}", name, Role.PEDAGOGUE, {"school": school}))
+        wanted.append(
+            (f"{PILOT_PEDAGOGUE_PREFIX}{school.bin}", name, Role.PEDAGOGUE, {"school": school})
+        )
     for district in District.objects.order_by("code"):
         wanted.append(
             (f"da-{district.code.lower()}", "Аналитик района", Role.DISTRICT_ANALYST,
@@ -134,6 +136,22 @@ def pilot_cards_load(families: Iterable[PilotFamily]) -> int:
     return len(todo)
 
 
+#: How a seeded pilot request is told from any other (e.g. typed by hand while the demo seeds):
+#: submitted by a pilot pedagogue (``ped-<BIN>``, accounts without a password) for the pilot's
+#: academic year with a ``PILOT-`` consent reference.
+PILOT_CONSENT_PREFIX = "PILOT-"
+PILOT_PEDAGOGUE_PREFIX = "ped-"
+
+
+def pilot_cohort() -> Any:
+    """The seeded pilot requests (a deliberate all-schools read, like the report itself)."""
+    return AidRequest.objects.unscoped().filter(
+        academic_year=PILOT_ACADEMIC_YEAR,
+        consent_reference__startswith=PILOT_CONSENT_PREFIX,
+        created_by__username__startswith=PILOT_PEDAGOGUE_PREFIX,
+    )
+
+
 def _request_data(f: PilotFamily, today: dt.date) -> dict[str, Any]:
     return {
         "student_iin": f.student_iin,
@@ -148,7 +166,7 @@ def _request_data(f: PilotFamily, today: dt.date) -> dict[str, Any]:
         "academic_year": PILOT_ACADEMIC_YEAR,
         "comment": "",
         "consent_method": "egov_sms",
-        "consent_reference": f"PILOT-{f.index:06d}",
+        "consent_reference": f"{PILOT_CONSENT_PREFIX}{f.index:06d}",
         "consent_given_on": today - dt.timedelta(days=1),
         "consent_valid_until": today + dt.timedelta(days=365),
     }
@@ -173,7 +191,7 @@ def pilot_requests_submit(
     pedagogues = {
         m.school_id: m.user
         for m in Membership.objects.select_related("user").filter(
-            role=Role.PEDAGOGUE, user__username__startswith="ped-"
+            role=Role.PEDAGOGUE, user__username__startswith=PILOT_PEDAGOGUE_PREFIX
         )
     }
     scopes: dict[int, Any] = {}

@@ -103,6 +103,7 @@ OWN_ROUTES.update(
         ),
         "audit:audit-event-list": only({"auditor": 200, "superuser": 200}),
         "audit:audit-event-export": only({"auditor": 200, "superuser": 200}),
+        "audit:audit-person-views": POST_ONLY_PAGE,
         "api:aid-request-list": {**only(FAMILY_READERS), "anon": 403},
         "api:aid-request-detail": {**FAMILY_OBJECT, "anon": 403},
         "api:aid-request-decision": POST_ONLY_API,
@@ -319,6 +320,8 @@ for _name in ("school-edit", "school-deactivate", "school-activate"):
     ROUTE_KWARGS[f"administration:{_name}"] = admin_school_kwargs
 for _name in ("staff-edit", "staff-move", "staff-deactivate", "staff-activate", "staff-mfa-reset"):
     ROUTE_KWARGS[f"administration:{_name}"] = admin_member_kwargs
+
+
 def decided_request_kwargs(world) -> dict:  # noqa: ANN001
     """A decided aid request of school_a (created once per world) for the letter routes."""
     from portal.requests.models import AidRequest, Decision

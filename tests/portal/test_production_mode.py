@@ -191,6 +191,23 @@ def test_it_serves_hashed_static_files_with_debug_off(world, production_server):
     assert httpx.get(f"{production_server}/familycard-sim/v1/health").status_code == 404
 
 
+@pytestmark_db
+def test_error_pages_with_debug_off_are_in_the_readers_language_and_list_no_urls(
+    world, production_server
+):
+    """What `make demo` serves too (DEBUG off, portal.launcher.demo_env)."""
+    for lang, words in (
+        ("ru", "Страница не найдена"),
+        ("kk", "Бет табылмады"),
+        ("en", "Page not found"),
+    ):
+        r = httpx.get(f"{production_server}/no-such-page/", headers={"Accept-Language": lang})
+        assert r.status_code == 404 and words in r.text
+        assert "URLconf" not in r.text and "api/v1/" not in r.text and "Traceback" not in r.text
+    icon = re.search(r'href="(/static/favicon\.[0-9a-f]{12}\.svg)"', r.text)
+    assert icon and httpx.get(production_server + icon.group(1)).status_code == 200
+
+
 CSP_PROBE = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', function (e) {
