@@ -8,6 +8,7 @@ log), ``portal.rules`` (background runs: impact previews and re-score batches), 
 from portal.audit.models import AuditEvent
 from portal.letters.models import Letter
 from portal.notices.models import Notice
+from portal.privacy.models import RetentionErasure, RetentionHold
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from portal.rules.models import BackgroundRun, ImpactPreview, RescoreBatch
 from portal.stats.models import StatsBucket, StatsDistrictBucket
@@ -22,6 +23,8 @@ __all__ = [
     "Letter",
     "Notice",
     "RescoreBatch",
+    "RetentionErasure",
+    "RetentionHold",
     "StatsBucket",
     "StatsDistrictBucket",
 ]

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -204,6 +205,7 @@ CELERY_TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
     "portal.aid_requests_requeue_stuck": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.rules_impact_preview": (1800, 1900),
     "portal.rules_rescore_open_requests": (3300, 3400),
+    "portal.privacy_retention_run": (1800, 1900),
 }
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": soft, "time_limit": hard}
@@ -215,6 +217,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
     },
     "notices-requeue-pending": {"task": "notices.notices_requeue_pending", "schedule": 60.0},
+    # portal.privacy: erase family data whose retention period has passed (daily, 02:30)
+    "privacy-retention-run": {
+        "task": "portal.privacy_retention_run",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # --- Family card service ---------------------------------------------------------------------
@@ -258,6 +265,12 @@ NOTICE_MAX_RETRIES = int(os.environ.get("NOTICE_MAX_RETRIES", "5"))
 NOTICE_STUCK_THRESHOLD = timedelta(minutes=5)
 if SMS_SIM_ENABLED:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("portal"), "portal.notices.simulator")
+
+# --- Privacy: retention of family data (portal.privacy) --------------------------------------
+# Days after a request is closed before its family data (ИИН, names, phone, e-mail, the frozen
+# card, notices, letters) is erased: approved requests / rejected or withdrawn requests.
+RETENTION_APPROVED_DAYS = int(os.environ.get("RETENTION_APPROVED_DAYS", "1825"))
+RETENTION_CLOSED_DAYS = int(os.environ.get("RETENTION_CLOSED_DAYS", "365"))
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -167,6 +167,15 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
     )
     full_name = models.CharField(_("ФИО"), max_length=300)
+
+    # The register of processing (portal.privacy.register) reads this declaration.
+    PERSONAL_DATA = {
+        "fields": ("full_name",),
+        "kind": _("ФИО сотрудника и его роль"),
+        "purpose": _("Вход в портал, права доступа и журнал аудита"),
+        "roles": ("network_admin", "auditor"),
+        "retention": (),
+    }
     role = models.CharField(_("роль"), max_length=32, choices=Role.choices)
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"

@@ -252,6 +252,15 @@ class Assessment(models.Model):
         verbose_name=_("предыдущая оценка"),
     )
 
+    # The register of processing (portal.privacy.register) reads this declaration.
+    PERSONAL_DATA = {
+        "fields": ("card",),
+        "kind": _("Карта семьи на момент оценки: состав семьи, доходы, имущество"),
+        "purpose": _("Расчёт категории нуждаемости и возможность проверить расчёт"),
+        "roles": ("pedagogue", "principal", "auditor", "rules_admin"),
+        "retention": ("RETENTION_APPROVED_DAYS", "RETENTION_CLOSED_DAYS"),
+    }
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("оценка")

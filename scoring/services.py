@@ -190,3 +190,36 @@ def assessment_create(
     )
     assessment.save()
     return assessment
+
+
+# --------------------------------------------------------------------------- retention erasure
+
+#: What an erased card becomes. ``card_sha256`` keeps the hash of the card that was scored.
+ERASED_CARD: dict[str, Any] = {"erased": True}
+#: The transaction-local database setting that opens the one exception in the assessment's
+#: insert-only trigger (scoring migration 0008): an UPDATE of ``card`` to :data:`ERASED_CARD`
+#: and nothing else.
+CARD_ERASURE_SETTING = "komek.assessment_card_erasure"
+
+
+@transaction.atomic
+def assessment_cards_erase_for_retention(*, assessment_ids: list[int]) -> int:
+    """The one narrow path that may change a frozen assessment: the retention job replaces
+    the family card with :data:`ERASED_CARD`. Category, markers, trace, rule-set version and
+    ``card_sha256`` stay. Returns the number of cards erased (already erased ones are skipped)."""
+    if not assessment_ids:
+        return 0
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT set_config(%s, 'on', true)", [CARD_ERASURE_SETTING])
+    try:
+        erased = (
+            Assessment.objects.filter(pk__in=assessment_ids)
+            .exclude(card=ERASED_CARD)
+            .update(card=ERASED_CARD)
+        )
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT set_config(%s, '', true)", [CARD_ERASURE_SETTING])
+    return erased

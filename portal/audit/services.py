@@ -76,6 +76,10 @@ class AuditAction(models.TextChoices):
     NOTICE_FAILED = "notice.failed", _("уведомление семье не доставлено")
     NOTICES_OPT_OUT = "notices.opt_out", _("семья отказалась от уведомлений")
     NOTICES_OPT_IN = "notices.opt_in", _("семья снова получает уведомления")
+    RETENTION_RUN = "retention.run", _("проверка сроков хранения данных семей")
+    RETENTION_HOLD_PLACE = "retention.hold_place", _("данные семьи удержаны от удаления")
+    RETENTION_HOLD_RELEASE = "retention.hold_release", _("удержание данных семьи снято")
+    PRIVACY_REGISTER_VIEW = "privacy.register_view", _("просмотрен реестр обработки данных")
 
 
 def audit_record(

@@ -53,6 +53,16 @@ class Letter(models.Model):
 
     objects = LetterQuerySet.as_manager()
 
+    # The register of processing (portal.privacy.register) reads this declaration: the letter
+    # is rendered from the request's family data on demand (no copy of it is stored here).
+    PERSONAL_DATA = {
+        "fields": (),
+        "kind": _("Письмо семье о решении (составляется из данных заявки)"),
+        "purpose": _("Сообщить семье решение и срок обжалования"),
+        "roles": ("pedagogue", "principal", "auditor"),
+        "retention": ("RETENTION_APPROVED_DAYS", "RETENTION_CLOSED_DAYS"),
+    }
+
     class Meta:
         app_label = "portal"
         ordering = ["-issued_at", "-id"]

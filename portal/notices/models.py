@@ -61,6 +61,15 @@ class Notice(models.Model):
 
     objects = NoticeQuerySet.as_manager()
 
+    # The register of processing (portal.privacy.register) reads this declaration.
+    PERSONAL_DATA = {
+        "fields": ("recipient", "subject", "body"),
+        "kind": _("Уведомления семье: телефон или e-mail получателя и текст сообщения"),
+        "purpose": _("Сообщить семье о приёме заявки и о решении"),
+        "roles": ("pedagogue", "principal", "auditor"),
+        "retention": ("RETENTION_APPROVED_DAYS", "RETENTION_CLOSED_DAYS"),
+    }
+
     class Meta:
         app_label = "portal"
         ordering = ["-created_at", "-id"]

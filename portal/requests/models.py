@@ -177,6 +177,26 @@ class AidRequest(models.Model):
 
     objects = AidRequestQuerySet.as_manager()
 
+    # The register of processing (portal.privacy.register) reads this declaration.
+    PERSONAL_DATA = {
+        "fields": (
+            "student_iin",
+            "student_full_name",
+            "guardian_iin",
+            "guardian_full_name",
+            "student_iin_hmac",
+            "guardian_iin_hmac",
+            "guardian_phone",
+            "guardian_email",
+            "comment",
+            "consent_reference",
+        ),
+        "kind": _("Данные семьи в заявке: ИИН и ФИО учащегося и родителя, телефон, e-mail"),
+        "purpose": _("Оценка нуждаемости семьи и решение о помощи учащемуся"),
+        "roles": ("pedagogue", "principal", "auditor"),
+        "retention": ("RETENTION_APPROVED_DAYS", "RETENTION_CLOSED_DAYS"),
+    }
+
     class Meta:
         app_label = "portal"
         ordering = ["-created_at"]
