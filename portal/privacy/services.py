@@ -149,15 +149,20 @@ def retention_run(*, dry_run: bool, now: dt.datetime | None = None) -> Retention
 
 
 def _erase(ids: list[int], assessment_ids: list[int], approved: list[int], now: dt.datetime) -> None:
-    hexid = Replace(Cast("public_id", output_field=TextField()), Value("-"), Value(""))
+    hexid = Replace(
+        Cast("public_id", output_field=TextField()),
+        Value("-"),
+        Value(""),
+        output_field=TextField(),
+    )
     closed_at = dict(
         AidRequest.objects.unscoped().filter(pk__in=ids).values_list("pk", "status_changed_at")
     )
     AidRequest.objects.unscoped().filter(pk__in=ids).update(
         student_iin=ERASED_STUDENT_IIN,
         guardian_iin=ERASED_GUARDIAN_IIN,
-        student_iin_hmac=Concat(Value("erased-s-"), hexid),
-        guardian_iin_hmac=Concat(Value("erased-g-"), hexid),
+        student_iin_hmac=Concat(Value("erased-s-"), hexid, output_field=TextField()),
+        guardian_iin_hmac=Concat(Value("erased-g-"), hexid, output_field=TextField()),
         student_full_name=ERASED_NAME,
         guardian_full_name=ERASED_NAME,
         guardian_phone="",
