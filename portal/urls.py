@@ -22,6 +22,7 @@ urlpatterns = [
     path("administration/", include("portal.administration.urls")),
     path("", include("portal.letters.urls")),
     path("", include("portal.notices.urls")),
+    path("", include("portal.privacy.urls")),
 ]
 
 # A development tool, mounted only when enabled explicitly (and then installed too).

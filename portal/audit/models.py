@@ -30,6 +30,15 @@ class AuditEvent(models.Model):
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OK)
     detail = models.JSONField(default=dict, blank=True)
 
+    # The register of processing (portal.privacy.register) reads this declaration.
+    PERSONAL_DATA = {
+        "fields": ("actor_username", "ip"),
+        "kind": _("Журнал аудита: кто из сотрудников, когда и с какого адреса что сделал"),
+        "purpose": _("Подотчётность: кто видел данные семьи и что менял"),
+        "roles": ("auditor",),
+        "retention": (),
+    }
+
     class Meta:
         app_label = "portal"
         ordering = ["-created_at", "-id"]

@@ -55,6 +55,13 @@ EXTERNAL: dict[str, dict[str, Any]] = {
         "roles": ("network_admin", "auditor"),
         "retention": (),
     },
+    "account.emailaddress": {
+        "fields": ("email",),
+        "kind": _("Адрес e-mail сотрудника для входа и восстановления пароля"),
+        "purpose": _("Вход в портал и восстановление пароля"),
+        "roles": ("network_admin",),
+        "retention": (),
+    },
 }
 
 REQUIRED_KEYS = {"fields", "kind", "purpose", "roles", "retention"}

@@ -349,3 +349,15 @@ ROUTE_KWARGS.update(
     }
 )
 OBJECT_ROUTES |= {"letters:letter-download", "api:aid-request-letter", "notices:notices-opt-out"}
+
+
+# --- privacy: the register of processing, retention holds (portal.privacy.urls) -------------
+OWN_ROUTES.update(
+    {
+        "privacy:register": only(
+            {"auditor": 200, "rules_admin": 200, "network_admin": 200, "superuser": 200}
+        ),
+        "privacy:retention-holds": only({"auditor": 200, "superuser": 200}),
+        "privacy:retention-hold-release": POST_ONLY_PAGE,
+    }
+)
