@@ -7,45 +7,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0009_letters_notices_rls'),
+        ("portal", "0009_letters_notices_rls"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetentionErasure',
+            name="RetentionErasure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('erased_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('policy', models.CharField(max_length=32)),
-                ('closed_at', models.DateTimeField()),
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='retention_erasure', to='portal.aidrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("erased_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("policy", models.CharField(max_length=32)),
+                ("closed_at", models.DateTimeField()),
+                (
+                    "request",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="retention_erasure",
+                        to="portal.aidrequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'удаление данных по сроку хранения',
-                'verbose_name_plural': 'удаления данных по сроку хранения',
-                'ordering': ['-erased_at'],
+                "verbose_name": "удаление данных по сроку хранения",
+                "verbose_name_plural": "удаления данных по сроку хранения",
+                "ordering": ["-erased_at"],
             },
         ),
         migrations.CreateModel(
-            name='RetentionHold',
+            name="RetentionHold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=500, verbose_name='причина удержания')),
-                ('placed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('release_reason', models.CharField(blank=True, max_length=500, verbose_name='причина снятия')),
-                ('placed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('released_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='retention_holds', to='portal.aidrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(max_length=500, verbose_name="причина удержания")),
+                ("placed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "release_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="причина снятия"),
+                ),
+                (
+                    "placed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "released_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="retention_holds",
+                        to="portal.aidrequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'удержание данных',
-                'verbose_name_plural': 'удержания данных',
-                'ordering': ['-placed_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('released_at__isnull', True)), fields=('request',), name='retentionhold_one_active_per_request')],
+                "verbose_name": "удержание данных",
+                "verbose_name_plural": "удержания данных",
+                "ordering": ["-placed_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("released_at__isnull", True)),
+                        fields=("request",),
+                        name="retentionhold_one_active_per_request",
+                    )
+                ],
             },
         ),
     ]

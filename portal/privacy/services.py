@@ -86,8 +86,7 @@ def _due(now: dt.datetime) -> tuple[list[int], list[int], int]:
         status_changed_at__lte=approved_before,
     )
     closed = base.filter(
-        Q(status=Status.WITHDRAWN)
-        | Q(status=Status.DECIDED, last_outcome=Decision.Outcome.REJECT),
+        Q(status=Status.WITHDRAWN) | Q(status=Status.DECIDED, last_outcome=Decision.Outcome.REJECT),
         status_changed_at__lte=closed_before,
     )
     held_q = Q(retention_holds__released_at__isnull=True) & Q(retention_holds__isnull=False)
@@ -148,7 +147,9 @@ def retention_run(*, dry_run: bool, now: dt.datetime | None = None) -> Retention
     return report
 
 
-def _erase(ids: list[int], assessment_ids: list[int], approved: list[int], now: dt.datetime) -> None:
+def _erase(
+    ids: list[int], assessment_ids: list[int], approved: list[int], now: dt.datetime
+) -> None:
     hexid = Replace(
         Cast("public_id", output_field=TextField()),
         Value("-"),
@@ -204,7 +205,9 @@ def _clean_reason(reason: str, field_name: str) -> str:
 
 
 @transaction.atomic
-def retention_hold_place(*, scope: Any, actor: Any, request: AidRequest, reason: str) -> RetentionHold:
+def retention_hold_place(
+    *, scope: Any, actor: Any, request: AidRequest, reason: str
+) -> RetentionHold:
     _require_auditor(scope)
     reason = _clean_reason(reason, "reason")
     if RetentionHold.objects.filter(request=request, released_at__isnull=True).exists():
@@ -227,7 +230,9 @@ def retention_hold_place(*, scope: Any, actor: Any, request: AidRequest, reason:
 
 
 @transaction.atomic
-def retention_hold_release(*, scope: Any, actor: Any, hold: RetentionHold, reason: str) -> RetentionHold:
+def retention_hold_release(
+    *, scope: Any, actor: Any, hold: RetentionHold, reason: str
+) -> RetentionHold:
     _require_auditor(scope)
     reason = _clean_reason(reason, "release_reason")
     hold = RetentionHold.objects.select_for_update().get(pk=hold.pk)

@@ -96,4 +96,3 @@ def retention_hold_release(request: HttpRequest) -> HttpResponse:
     for error in form.errors.get("release_reason", []) + form.non_field_errors():
         messages.error(request, error)
     return redirect("privacy:retention-holds")
-

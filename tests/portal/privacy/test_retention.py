@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -153,9 +154,7 @@ def test_it_erases_exactly_what_the_policy_says(world, no_enqueue, settings):
 
 
 def before_status(key: str) -> str:
-    return {"approved_old": "decided", "rejected_old": "decided", "withdrawn_old": "withdrawn"}[
-        key
-    ]
+    return {"approved_old": "decided", "rejected_old": "decided", "withdrawn_old": "withdrawn"}[key]
 
 
 def test_the_command_reports_counts_and_no_identifiers(world, no_enqueue, settings, capsys):
@@ -178,7 +177,7 @@ def test_only_the_named_path_may_change_an_assessment(world, no_enqueue):
     assessment = req.scorings.get().assessment
     card = assessment.card
     # the model refuses
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         assessment.save()
     # the trigger refuses a raw UPDATE of the card, of another column, and a DELETE
     for sql in (
@@ -210,7 +209,7 @@ def test_only_the_named_path_may_change_an_assessment(world, no_enqueue):
 
 
 def test_only_auditors_place_holds_and_a_reason_is_required(world, no_enqueue):
-    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.core.exceptions import PermissionDenied
 
     req = _request(world, 1, "approve", 1)
     ped = world.user("pedagogue_a")
