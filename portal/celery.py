@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["portal.requests", "portal.rules", "portal.stats"])
+app.autodiscover_tasks(["portal.requests", "portal.rules", "portal.stats", "portal.notices"])
 
 
 # Every task is a deliberate cross-school job for row-level security (portal/db_scope.py): it

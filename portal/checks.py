@@ -44,6 +44,32 @@ def family_card_simulator_check(app_configs: Any = None, **kwargs: Any) -> list[
     return errors
 
 
+@register("komek", deploy=False)
+def sms_simulator_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """The SMS gateway simulator, like the card simulator: refused with DEBUG off unless
+    SMS_SIM_ALLOW_PRODUCTION, and never without an SMS_SIM_SECRET of 32 characters or more."""
+    if not getattr(settings, "SMS_SIM_ENABLED", False):
+        return []
+    errors: list[Error] = []
+    if not settings.DEBUG and not getattr(settings, "SMS_SIM_ALLOW_PRODUCTION", False):
+        errors.append(
+            Error(
+                "The SMS gateway simulator (SMS_SIM_ENABLED) is enabled with DEBUG off.",
+                hint="Unset SMS_SIM_ENABLED and set SMS_GATEWAY_URL and SMS_GATEWAY_KEY.",
+                id="komek.E003",
+            )
+        )
+    if len(getattr(settings, "SMS_SIM_SECRET", "") or "") < MIN_SIM_SECRET_LENGTH:
+        errors.append(
+            Error(
+                f"The SMS simulator needs SMS_SIM_SECRET (at least {MIN_SIM_SECRET_LENGTH} "
+                "characters): it never answers anonymously.",
+                id="komek.E004",
+            )
+        )
+    return errors
+
+
 MIN_IIN_HMAC_KEY_LENGTH = 32
 
 

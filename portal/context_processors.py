@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 def navigation(request: HttpRequest) -> dict:
     """Navigation built from the scope's capabilities (`schools.scope.Scope.can_*`)."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    scope = getattr(request, "scope", None)  # absent on errors raised before ScopeMiddleware
+    if user is None or scope is None or not user.is_authenticated:
         return {"nav_items": []}
-    scope = request.scope
     items = [(_("Главная"), reverse("portal:home"))]
     if scope.can_view_schools:
         items.append((_("Школы"), reverse("schools:school-list")))
@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append((_("Журнал аудита"), reverse("audit:audit-event-list")))
     if scope.can_admin_rules:
         items.append((_("Правила оценки"), reverse("rules:ruleset-list")))
+    if scope.can_admin_network:
+        items.append((_("Школы и сотрудники"), reverse("administration:home")))
     if scope.can_use_admin:
         items.append((_("Администрирование"), reverse("admin:index")))
     return {"nav_items": items}

@@ -45,6 +45,9 @@ RLS_TABLES: dict[str, str] = {
         "EXISTS (SELECT 1 FROM portal_aidrequest r WHERE r.id = request_id)"
     ),
     "portal_decision": "EXISTS (SELECT 1 FROM portal_aidrequest r WHERE r.id = request_id)",
+    # migration 0009: the family's letters and notices
+    "portal_letter": "komek_school_visible(school_id)",
+    "portal_notice": "EXISTS (SELECT 1 FROM portal_aidrequest r WHERE r.id = request_id)",
 }
 
 #: SQL that makes a raw connection cross-school (for processes outside Django's connection).

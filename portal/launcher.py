@@ -81,6 +81,10 @@ def simulator_env(env: dict[str, str], *, secret: str | None = None) -> None:
     env["FAMILY_CARD_SIM_ENABLED"] = "1"
     if not env.get("FAMILY_CARD_SIM_SECRET"):
         env["FAMILY_CARD_SIM_SECRET"] = secret or _machine_sim_secret()
+    # The SMS gateway simulator (portal.notices.simulator), with the same kind of secret.
+    env.setdefault("SMS_SIM_ENABLED", "1")
+    if not env.get("SMS_SIM_SECRET"):
+        env["SMS_SIM_SECRET"] = env["FAMILY_CARD_SIM_SECRET"]
 
 
 def _machine_sim_secret() -> str:
@@ -93,6 +97,60 @@ def _machine_sim_secret() -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def _machine_secret_key() -> str:
+    """The demo's SECRET_KEY, random and kept under var/ (0600): sessions survive restarts."""
+    import secrets
+
+    path = VAR / "demo-secret-key"
+    if not path.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+#: What `make demo` passes beyond the services: the portal as deployed (DEBUG off: error pages
+#: in the user's language, never Django's debug pages; WhiteNoise serving the collected
+#: static files), but over plain HTTP on loopback and with e-mail printed to the console.
+DEMO_KEYS = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_HSTS_SECONDS",
+    "EMAIL_BACKEND",
+    "FAMILY_CARD_URL",
+    "FAMILY_CARD_SIM_ENABLED",
+    "FAMILY_CARD_SIM_SECRET",
+    "FAMILY_CARD_SIM_ALLOW_PRODUCTION",
+    "SMS_SIM_ENABLED",
+    "SMS_SIM_SECRET",
+    "SMS_SIM_ALLOW_PRODUCTION",
+)
+
+
+def demo_env(env: dict[str, str], port: int) -> dict[str, str]:
+    """The demo's settings on top of ``env`` (values already set by the caller win)."""
+    env.setdefault("DEBUG", "0")
+    if env["DEBUG"] != "1":
+        env.setdefault("SECRET_KEY", _machine_secret_key())
+        env.setdefault("SECURE_SSL_REDIRECT", "0")
+        env.setdefault("SESSION_COOKIE_SECURE", "0")
+        env.setdefault("CSRF_COOKIE_SECURE", "0")
+        env.setdefault("SECURE_HSTS_SECONDS", "0")
+        # The simulator stands in for the card service: the deliberate override, with a secret.
+        env.setdefault("FAMILY_CARD_SIM_ALLOW_PRODUCTION", "1")
+        env.setdefault("SMS_SIM_ALLOW_PRODUCTION", "1")  # the SMS gateway simulator likewise
+    env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    simulator_env(env)
+    env.setdefault("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("FAMILY_CARD_URL", f"http://127.0.0.1:{port}/familycard-sim")
+    return env
 
 
 def _socket_alive(url: str) -> bool:
@@ -131,7 +189,12 @@ def ensure_service_env() -> None:
     if os.environ.get("DEBUG") == "1" and "FAMILY_CARD_SIM_ENABLED" not in os.environ:
         sim: dict[str, str] = dict(os.environ)
         simulator_env(sim)
-        for key in ("FAMILY_CARD_SIM_ENABLED", "FAMILY_CARD_SIM_SECRET"):
+        for key in (
+            "FAMILY_CARD_SIM_ENABLED",
+            "FAMILY_CARD_SIM_SECRET",
+            "SMS_SIM_ENABLED",
+            "SMS_SIM_SECRET",
+        ):
             os.environ.setdefault(key, sim[key])
 
 
@@ -257,6 +320,7 @@ def cmd_test(extra: list[str]) -> int:
     # The tests exercise the simulator with DEBUG off: the deliberate override, with a secret.
     simulator_env(env, secret=secrets.token_urlsafe(32))
     env["FAMILY_CARD_SIM_ALLOW_PRODUCTION"] = "1"
+    env["SMS_SIM_ALLOW_PRODUCTION"] = "1"
     # The two database roles: the suite migrates as the owner; tests that matter (and the
     # production-mode server) run as the application role.
     app_role_env(env, required=False)
@@ -271,29 +335,15 @@ def cmd_test(extra: list[str]) -> int:
 
 def cmd_demo(port: int, seed: bool) -> int:
     started = time.monotonic()
-    env = service_env()
-    env.setdefault("DEBUG", "1")
-    simulator_env(env)
-    env.setdefault("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")
-    env.setdefault("FAMILY_CARD_URL", f"http://127.0.0.1:{port}/familycard-sim")
+    env = demo_env(service_env(), port)
     (VAR / "demo.env").touch(mode=0o600)
-    (VAR / "demo.env").write_text(
-        "".join(
-            f"{k}={env[k]}\n"
-            for k in (
-                "DATABASE_URL",
-                "CELERY_BROKER_URL",
-                "DEBUG",
-                "FAMILY_CARD_URL",
-                "FAMILY_CARD_SIM_ENABLED",
-                "FAMILY_CARD_SIM_SECRET",
-            )
-        )
-    )
+    (VAR / "demo.env").write_text("".join(f"{k}={env[k]}\n" for k in DEMO_KEYS if k in env))
     # Migrations and seeding run as the owner; the web server, worker and beat as the
     # application's own role (no ownership, audit log append-only, row-level security).
     app_role_env(env)
     _manage(env, "migrate", "--noinput")
+    if env["DEBUG"] != "1":
+        _manage(env, "collectstatic", "--noinput", "-v", "0")
     if seed:
         _manage(env, "seed_schools")
         _manage(env, "seed_demo_staff")

@@ -6,6 +6,8 @@ log), ``portal.rules`` (background runs: impact previews and re-score batches), 
 """
 
 from portal.audit.models import AuditEvent
+from portal.letters.models import Letter
+from portal.notices.models import Notice
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from portal.rules.models import BackgroundRun, ImpactPreview, RescoreBatch
 from portal.stats.models import StatsBucket, StatsDistrictBucket
@@ -17,6 +19,8 @@ __all__ = [
     "BackgroundRun",
     "Decision",
     "ImpactPreview",
+    "Letter",
+    "Notice",
     "RescoreBatch",
     "StatsBucket",
     "StatsDistrictBucket",

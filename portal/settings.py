@@ -98,6 +98,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -186,6 +187,10 @@ SCORING_RETRY_BACKOFF_BASE = float(os.environ.get("SCORING_RETRY_BACKOFF_BASE", 
 SCORING_RETRY_BACKOFF_MAX = 120
 # Card client: backoff between attempts inside one task, and the shared circuit breaker.
 FAMILY_CARD_BACKOFF_BASE = float(os.environ.get("FAMILY_CARD_BACKOFF_BASE", "0.5"))
+
+# Statistics above the school: counts below this are hidden, with complementary suppression
+# (portal/stats/suppression.py).
+STATS_MIN_CELL = int(os.environ.get("STATS_MIN_CELL", "5"))
 FAMILY_CARD_BACKOFF_MAX = float(os.environ.get("FAMILY_CARD_BACKOFF_MAX", "4"))
 FAMILY_CARD_BREAKER_FAILURES = int(os.environ.get("FAMILY_CARD_BREAKER_FAILURES", "5"))
 FAMILY_CARD_BREAKER_COOLDOWN = float(os.environ.get("FAMILY_CARD_BREAKER_COOLDOWN", "30"))
@@ -209,6 +214,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "portal.aid_requests_requeue_stuck",
         "schedule": 60.0,
     },
+    "notices-requeue-pending": {"task": "notices.notices_requeue_pending", "schedule": 60.0},
 }
 
 # --- Family card service ---------------------------------------------------------------------
@@ -234,6 +240,25 @@ FAMILY_CARD_SIM_REDIS_PREFIX = os.environ.get(
     "FAMILY_CARD_SIM_REDIS_PREFIX", "komek:familycard-sim:"
 )
 
+# --- The family's side: decision letters, verification, notices (portal.letters, .notices) ---
+# A decision can be appealed within LETTER_APPEAL_DAYS calendar days (printed on the letter).
+LETTER_APPEAL_DAYS = int(os.environ.get("LETTER_APPEAL_DAYS", "30"))
+# The public /verify/ page: at most VERIFY_RATE_LIMIT look-ups per client IP per window (s).
+VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
+VERIFY_RATE_WINDOW = int(os.environ.get("VERIFY_RATE_WINDOW", "600"))
+# The SMS gateway (HTTP): "" → this site's /sms-sim (the simulator, development and tests).
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_SIM_ENABLED = env_bool("SMS_SIM_ENABLED", False)
+SMS_SIM_SECRET = os.environ.get("SMS_SIM_SECRET", "")
+SMS_SIM_ALLOW_PRODUCTION = env_bool("SMS_SIM_ALLOW_PRODUCTION", False)
+SMS_GATEWAY_KEY = os.environ.get("SMS_GATEWAY_KEY", "") or SMS_SIM_SECRET
+SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "5"))
+SMS_SENDER = os.environ.get("SMS_SENDER", "Komek")
+NOTICE_MAX_RETRIES = int(os.environ.get("NOTICE_MAX_RETRIES", "5"))
+NOTICE_STUCK_THRESHOLD = timedelta(minutes=5)
+if SMS_SIM_ENABLED:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("portal"), "portal.notices.simulator")
+
 # --- Auth ------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -254,6 +279,8 @@ if env_bool("KOMEK_TESTING"):
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 ACCOUNT_ADAPTER = "portal.accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "portal.accounts.forms.StaffLoginForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""  # our subjects name the portal (templates/account/email/)
 MFA_ADAPTER = "portal.accounts.adapters.MFAAdapter"
 MFA_FORMS = {
     "authenticate": "portal.accounts.forms.ThrottledAuthenticateForm",
@@ -324,6 +351,9 @@ LANGUAGES = [("ru", _("Русский")), ("kk", _("Қазақша")), ("en", _(
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
+# Number and date formats per language; Kazakh's are ours (portal/formats/kk), Django has none.
+FORMAT_MODULE_PATH = ["portal.formats"]
+USE_THOUSAND_SEPARATOR = True
 USE_TZ = True
 
 # --- Static ----------------------------------------------------------------------------------
@@ -404,8 +434,9 @@ CONTENT_SECURITY_POLICY = {
 }
 if not DEBUG and not env_bool("KOMEK_TESTING"):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Off only for plain HTTP on loopback (`make demo`); a deployment keeps the defaults.
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -415,5 +446,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

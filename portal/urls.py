@@ -19,8 +19,19 @@ urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("rules/", include("portal.rules.urls")),
     path("stats/", include("portal.stats.urls")),
+    path("administration/", include("portal.administration.urls")),
+    path("", include("portal.letters.urls")),
+    path("", include("portal.notices.urls")),
 ]
 
 # A development tool, mounted only when enabled explicitly (and then installed too).
 if settings.FAMILY_CARD_SIM_ENABLED:
     urlpatterns.append(path("familycard-sim/", include("scoring.simulator.urls")))
+if settings.SMS_SIM_ENABLED:
+    urlpatterns.append(path("sms-sim/", include("portal.notices.simulator.urls")))
+
+# Error pages in the reader's language (portal/errors.py); the 500 page needs no database.
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"

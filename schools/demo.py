@@ -29,6 +29,7 @@ DEMO_STAFF = [
     ("rules_admin", "Петрова Ольга Сергеевна", Role.RULES_ADMIN, None),
     ("rules_admin2", "Сейткали Бауыржан Маратович", Role.RULES_ADMIN, None),
     ("auditor", "Абдрахманова Сауле Нурлановна", Role.AUDITOR, None),
+    ("network_admin", "Искакова Мадина Ерболовна", Role.NETWORK_ADMIN, None),
 ]
 
 

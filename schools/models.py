@@ -143,6 +143,7 @@ class Role(models.TextChoices):
     MINISTRY_ANALYST = "ministry_analyst", _("аналитик министерства")
     RULES_ADMIN = "rules_admin", _("администратор правил")
     AUDITOR = "auditor", _("аудитор")
+    NETWORK_ADMIN = "network_admin", _("администратор сети школ")
 
 
 SCHOOL_ROLES = frozenset({Role.PEDAGOGUE, Role.PRINCIPAL})
@@ -154,12 +155,14 @@ UNIT_ROLE_LEVEL = {
     Role.MINISTRY_ANALYST: "national",
     Role.RULES_ADMIN: "national",
     Role.AUDITOR: "national",
+    Role.NETWORK_ADMIN: "national",
 }
 
 
 class Membership(models.Model):
     """A staff member's role and unit. One per user: the role decides the scope."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
     )
@@ -203,7 +206,7 @@ class Membership(models.Model):
                         region__isnull=False,
                     )
                     | Q(
-                        role__in=["ministry_analyst", "rules_admin", "auditor"],
+                        role__in=["ministry_analyst", "rules_admin", "auditor", "network_admin"],
                         school__isnull=True,
                         district__isnull=True,
                         region__isnull=True,

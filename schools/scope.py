@@ -56,6 +56,11 @@ class Scope:
         return self.role == Role.AUDITOR or self.is_superuser
 
     @property
+    def is_network_admin(self) -> bool:
+        """Schools and staff of the network (administration pages); never family data."""
+        return self.role == Role.NETWORK_ADMIN or self.is_superuser
+
+    @property
     def school_id(self) -> int | None:
         """The one school of a school-level scope."""
         if self.level == "school" and len(self.school_ids) == 1:
@@ -101,6 +106,11 @@ class Scope:
         return self.is_auditor
 
     @property
+    def can_admin_network(self) -> bool:
+        """Schools and staff of the network in the browser (``/administration/``)."""
+        return self.is_network_admin
+
+    @property
     def can_use_admin(self) -> bool:
         """The Django admin panel (rule sets, golden cases; audited views)."""
         return self.is_rules_admin or self.is_auditor
@@ -114,6 +124,7 @@ CAPABILITIES = frozenset(
         "can_admin_rules",
         "can_audit",
         "can_use_admin",
+        "can_admin_network",
         "sees_family_data",
     }
 )

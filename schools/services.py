@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -177,7 +179,83 @@ def schools_import_file(data: bytes, filename: str = "") -> ImportResult:
     return schools_import_table(read_table(data, filename))
 
 
+def school_row_validate(
+    row: Mapping[str, str],
+    *,
+    districts: Mapping[str, District] | None = None,
+    instance: School | None = None,
+    upsert: bool = False,
+) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """The one validation of a school, for an import row and for the browser form alike.
+
+    ``row`` holds text cells named like the import columns (``bin``, ``name_ru``, ``name_kk``,
+    ``district``, ``number``, ``kind``, ``language``, ``student_count``, ``connected``).
+    Returns ``(values, [])`` ready for the model, or ``(None, [(field, message), …])``.
+    ``upsert``: an import updates the school with the same BIN; otherwise (the form) a BIN of
+    another school is an error.
+    """
+    errors: list[tuple[str, str]] = []
+    row = {k: (v or "").strip() for k, v in row.items() if k}
+    code = row.get("district", "")
+    if districts is not None:
+        district = districts.get(code)
+    else:
+        district = District.objects.filter(code=code).first() if code else None
+    if district is None:
+        errors.append(("district", _("неизвестный код района «%(v)s»") % {"v": code}))
+    number = None
+    if row.get("number"):
+        err = _count_error(row["number"])
+        if err:
+            errors.append(("number", err))
+        else:
+            number = int(row["number"])
+    students = 0
+    if row.get("student_count"):
+        err = _count_error(row["student_count"])
+        if err:
+            errors.append(("student_count", err))
+        else:
+            students = int(row["student_count"])
+    connected = _bool(row.get("connected", "1") or "1")
+    if connected is None:
+        errors.append(("connected", _("ожидается 1/0, да/нет")))
+    values: dict[str, Any] = {
+        "bin": row.get("bin", ""),
+        "name_ru": row.get("name_ru", ""),
+        "name_kk": row.get("name_kk") or row.get("name_ru", ""),
+        "number": number,
+        "kind": row.get("kind") or School.Kind.SCHOOL,
+        "language": row.get("language") or School.Language.MIXED,
+        "student_count": students,
+        "connected": bool(connected),
+    }
+    school = School(district=district or District(pk=0), **values)
+    try:
+        school.full_clean(
+            exclude=["district", "bin"] if district is None else ["bin"], validate_unique=False
+        )
+    except ValidationError as exc:
+        errors.extend((f, m) for f, msgs in exc.message_dict.items() for m in msgs)
+    try:
+        School._meta.get_field("bin").run_validators(values["bin"])
+    except ValidationError as exc:
+        errors.extend(("bin", m) for m in exc.messages)
+    if not values["bin"]:
+        errors.append(("bin", _("обязательное поле")))
+    elif not upsert:
+        other = School.objects.filter(bin=values["bin"])
+        if instance is not None:
+            other = other.exclude(pk=instance.pk)
+        if other.exists():
+            errors.append(("bin", _("школа с таким БИН уже есть")))
+    if errors:
+        return None, errors
+    return {**values, "district": district}, []
+
+
 def schools_import_table(table: Table | ImportFault) -> ImportResult:
+    """Every row through :func:`school_row_validate`; all imported in one transaction, or none."""
     if isinstance(table, ImportFault):
         return _fault_result(table)
     result = ImportResult()
@@ -189,68 +267,16 @@ def schools_import_table(table: Table | ImportFault) -> ImportResult:
     seen: dict[str, int] = {}
     prepared: list[tuple[int, str, dict]] = []
     for line, row in table.rows:
-        errors_before = len(result.errors)
-        district = districts.get(row.get("district", ""))
-        if district is None:
+        values, errors = school_row_validate(row, districts=districts, upsert=True)
+        result.errors.extend(RowError(line, f, m) for f, m in errors)
+        bin_ = (row.get("bin") or "").strip()
+        if bin_ and bin_ in seen:
             result.errors.append(
-                RowError(
-                    line,
-                    "district",
-                    _("неизвестный код района «%(v)s»") % {"v": row.get("district", "")},
-                )
+                RowError(line, "bin", _("повторяет БИН из строки %(l)s") % {"l": seen[bin_]})
             )
-        number = None
-        if row.get("number"):
-            err = _count_error(row["number"])
-            if err:
-                result.errors.append(RowError(line, "number", err))
-            else:
-                number = int(row["number"])
-        students = 0
-        if row.get("student_count"):
-            err = _count_error(row["student_count"])
-            if err:
-                result.errors.append(RowError(line, "student_count", err))
-            else:
-                students = int(row["student_count"])
-        connected = _bool(row.get("connected", "1") or "1")
-        if connected is None:
-            result.errors.append(RowError(line, "connected", _("ожидается 1/0, да/нет")))
-        kind = row.get("kind") or School.Kind.SCHOOL
-        language = row.get("language") or School.Language.MIXED
-        values = {
-            "bin": row.get("bin", ""),
-            "name_ru": row.get("name_ru", ""),
-            "name_kk": row.get("name_kk") or row.get("name_ru", ""),
-            "number": number,
-            "kind": kind,
-            "language": language,
-            "student_count": students,
-            "connected": bool(connected),
-        }
-        school = School(district=district or District(pk=0), **values)
-        try:
-            school.full_clean(
-                exclude=["district", "bin"] if district is None else ["bin"], validate_unique=False
-            )
-        except ValidationError as exc:
-            for fname, msgs in exc.message_dict.items():
-                for msg in msgs:
-                    result.errors.append(RowError(line, fname, msg))
-        try:
-            School._meta.get_field("bin").run_validators(values["bin"])
-        except ValidationError as exc:
-            for msg in exc.messages:
-                result.errors.append(RowError(line, "bin", msg))
-        if values["bin"] in seen:
-            result.errors.append(
-                RowError(
-                    line, "bin", _("повторяет БИН из строки %(l)s") % {"l": seen[values["bin"]]}
-                )
-            )
-        seen[values["bin"]] = line
-        if len(result.errors) == errors_before:
-            prepared.append((line, values.pop("bin"), {**values, "district": district}))
+        elif values is not None:
+            prepared.append((line, values.pop("bin"), values))
+        seen.setdefault(bin_, line)
     if result.errors:
         return result
     line = 0
@@ -393,79 +419,103 @@ _STAFF_FIELDS = {
 }
 
 
-def staff_import_table(
-    table: Table | ImportFault, *, send_invitations: bool = True
-) -> ImportResult:
-    """Staff accounts from the rows of an import file: all rows or none."""
-    if isinstance(table, ImportFault):
-        return _fault_result(table)
+def staff_row_validate(
+    row: Mapping[str, str],
+    *,
+    instance: Membership | None = None,
+    seen_usernames: Mapping[str, int] | None = None,
+) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """The one validation of a staff member, for an import row and for the browser forms.
+
+    ``row`` holds text cells named like the import columns (``username``, ``full_name``,
+    ``email``, ``role``, ``unit``: a school BIN, district code or region code). With
+    ``instance`` (an edit) the login is the member's own and is not checked again.
+    Returns ``(prepared, [])`` for :func:`staff_member_create` or ``(None, [(field, message)])``.
+    """
     User = get_user_model()
-    result = ImportResult()
-    missing = [c for c in STAFF_CSV_COLUMNS if c not in table.fieldnames]
-    if missing:
-        result.errors.append(RowError(1, ", ".join(missing), _("нет обязательного столбца")))
-        return result
-    roles = set(Role.values)
-    prepared = []
-    seen_usernames: dict[str, int] = {}
-    for line, row in table.rows:
-        n_before = len(result.errors)
-        username, email, role = row["username"], row["email"], row["role"]
+    errors: list[tuple[str, str]] = []
+    row = {k: (v or "").strip() for k, v in row.items() if k}
+    for column in STAFF_CSV_COLUMNS:
+        row.setdefault(column, "")
+    if instance is not None:
+        row["username"] = instance.user.get_username()
+    username, email, role = row["username"], row["email"], row["role"]
+    if instance is None:
         if not username:
-            result.errors.append(RowError(line, "username", _("обязательное поле")))
-        elif username in seen_usernames:
-            result.errors.append(
-                RowError(
-                    line,
+            errors.append(("username", _("обязательное поле")))
+        elif seen_usernames is not None and username in seen_usernames:
+            errors.append(
+                (
                     "username",
                     _("повторяет логин из строки %(l)s") % {"l": seen_usernames[username]},
                 )
             )
         elif User.objects.filter(username=username).exists():
-            result.errors.append(
-                RowError(line, "username", _("пользователь с таким логином уже есть"))
+            errors.append(("username", _("пользователь с таким логином уже есть")))
+    if not row["full_name"]:
+        errors.append(("full_name", _("обязательное поле")))
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors.append(("email", _("некорректный адрес электронной почты")))
+    unit_kwargs: dict = {}
+    roles = set(Role.values)
+    if role not in roles:
+        errors.append(
+            (
+                "role",
+                _("неизвестная роль «%(v)s»; допустимо: %(all)s")
+                % {"v": role, "all": ", ".join(sorted(roles))},
             )
-        seen_usernames.setdefault(username, line)
-        if not row["full_name"]:
-            result.errors.append(RowError(line, "full_name", _("обязательное поле")))
-        try:
-            validate_email(email)
-        except ValidationError:
-            result.errors.append(RowError(line, "email", _("некорректный адрес электронной почты")))
-        unit_kwargs: dict = {}
-        if role not in roles:
-            result.errors.append(
-                RowError(
-                    line,
-                    "role",
-                    _("неизвестная роль «%(v)s»; допустимо: %(all)s")
-                    % {"v": role, "all": ", ".join(sorted(roles))},
-                )
-            )
-        else:
-            unit_kwargs, err = _resolve_unit(role, row["unit"])
-            if err:
-                result.errors.append(RowError(line, "unit", err))
-        if len(result.errors) == n_before:
-            # the same model validation the create will run, reported by column
-            errors = _staff_row_model_errors(row, unit_kwargs)
-            result.errors.extend(RowError(line, f, m) for f, m in errors)
-        if len(result.errors) == n_before:
-            prepared.append((line, row, unit_kwargs))
+        )
+    else:
+        unit_kwargs, err = _resolve_unit(role, row["unit"])
+        if err:
+            errors.append(("unit", err))
+    if not errors:
+        # the same model validation the create (or the edit) will run, reported by column
+        errors = _staff_row_model_errors(row, unit_kwargs)
+    if errors:
+        return None, errors
+    return {
+        "username": username,
+        "full_name": row["full_name"],
+        "email": email,
+        "role": role,
+        "unit_kwargs": unit_kwargs,
+    }, []
+
+
+def staff_import_table(
+    table: Table | ImportFault, *, send_invitations: bool = True
+) -> ImportResult:
+    """Staff accounts from the rows of an import file, each through
+    :func:`staff_row_validate`: all rows or none."""
+    if isinstance(table, ImportFault):
+        return _fault_result(table)
+    result = ImportResult()
+    missing = [c for c in STAFF_CSV_COLUMNS if c not in table.fieldnames]
+    if missing:
+        result.errors.append(RowError(1, ", ".join(missing), _("нет обязательного столбца")))
+        return result
+    prepared = []
+    seen_usernames: dict[str, int] = {}
+    for line, row in table.rows:
+        values, errors = staff_row_validate(row, seen_usernames=seen_usernames)
+        username = (row.get("username") or "").strip()
+        if username:
+            seen_usernames.setdefault(username, line)
+        result.errors.extend(RowError(line, f, m) for f, m in errors)
+        if values is not None:
+            prepared.append((line, values))
     if result.errors:
         return result
     created = []
     line = 0
     try:
         with transaction.atomic():
-            for line, row, unit_kwargs in prepared:  # noqa: B007 - named in the error
-                m = staff_member_create(
-                    username=row["username"],
-                    full_name=row["full_name"],
-                    email=row["email"],
-                    role=row["role"],
-                    unit_kwargs=unit_kwargs,
-                )
+            for line, values in prepared:  # noqa: B007 - named in the error
+                m = staff_member_create(**values)
                 created.append(m.user)
             if send_invitations:
                 users = list(created)

@@ -97,6 +97,10 @@ _OPS_FOR_KIND: Final = MappingProxyType(
     }
 )
 
+_KIND_NAMES: Final = MappingProxyType(
+    {"int": _("целое число"), "ratio": _("дробное число"), "bool": _("да/нет")}
+)
+
 #: Effects of a comparison, in the order a criterion's comparisons are listed.
 EFFECTS: Final = ("marker", "band", "vulnerability", "wealth")
 _EFFECT_RANK: Final = {name: i for i, name in enumerate(EFFECTS)}
@@ -327,7 +331,7 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                 add(
                     ["bands", i, "income_ratio_below"],
                     "bands.open_not_last",
-                    _("Открытым (null) может быть только последний интервал."),
+                    _("Без верхней границы (пусто) может быть только последний интервал."),
                 )
             continue
         if i == last:
@@ -335,7 +339,7 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                 ["bands", i, "income_ratio_below"],
                 "bands.last_closed",
                 _(
-                    "Последний интервал должен быть открытым (null), иначе бо́льшие отношения не попадут ни в один интервал."
+                    "Последний интервал должен быть без верхней границы (пусто), иначе бо́льшие отношения не попадут ни в один интервал."
                 ),
             )
         value = Fraction(below)
@@ -359,7 +363,7 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                 add(
                     ["shift", i, "net_at_least"],
                     "shift.open_not_last",
-                    _("Открытой (null) может быть только последняя строка сдвигов."),
+                    _("Пустой (все остальные баллы) может быть только последняя строка сдвигов."),
                 )
             continue
         if i == last:
@@ -367,7 +371,7 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                 ["shift", i, "net_at_least"],
                 "shift.last_closed",
                 _(
-                    "Последняя строка сдвигов должна быть открытой (null), иначе меньшие итоговые баллы не попадут ни в одну строку."
+                    "Последняя строка сдвигов должна быть пустой (все остальные баллы), иначе меньшие итоговые баллы не попадут ни в одну строку."
                 ),
             )
         if previous_net is not None and net >= previous_net:
@@ -390,19 +394,17 @@ def _semantic_problems(doc: Mapping[str, Any]) -> list[tuple[list[str | int], Pr
                     "rule.op_for_type",
                     format_lazy(
                         _(
-                            "Оператор недопустим для критерия типа {kind}; используйте один из: {allowed}."
+                            "Оператор недопустим для критерия вида «{kind}»; используйте один из: {allowed}."
                         ),
-                        kind=kind,
+                        kind=_KIND_NAMES[kind],
                         allowed=allowed,
                     ),
                 )
             if (kind == "bool") != isinstance(rule["value"], bool):
                 reason = (
-                    _("Логический критерий сравнивается с true или false.")
+                    _("Критерий «да/нет» сравнивается с «да» или «нет».")
                     if kind == "bool"
-                    else _(
-                        'Числовой критерий сравнивается с десятичным числом, записанным строкой, например "2".'
-                    )
+                    else _("Числовой критерий сравнивается с числом, например 2 или 0.5.")
                 )
                 add([*base, i, "value"], "rule.value_for_type", reason)
     return out

@@ -53,6 +53,7 @@ PERSONAS = {
     "rules_admin": (Role.RULES_ADMIN, None),
     "rules_admin2": (Role.RULES_ADMIN, None),
     "auditor": (Role.AUDITOR, None),
+    "network_admin": (Role.NETWORK_ADMIN, None),
 }
 
 
@@ -171,3 +172,15 @@ def _default_ruleset(request):
 
     migration = importlib.import_module("scoring.migrations.0002_default_ruleset")
     migration.load_default_ruleset(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def notices_sent(request, monkeypatch):
+    """Notice deliveries the services would send to Celery (on commit), recorded instead of
+    sent; a test that runs a real worker for them (``sms_worker``) sends them for real."""
+    sent: list[int] = []
+    if "sms_worker" not in request.fixturenames:
+        from portal.notices import services as notice_services
+
+        monkeypatch.setattr(notice_services, "_enqueue", sent.append)
+    return sent

@@ -1,6 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from portal.letters.api import AidRequestLetterView
 from portal.requests.api.urls import urlpatterns as aid_request_urls
 from portal.stats.api import StatsView
 
@@ -8,6 +9,11 @@ app_name = "api"
 
 urlpatterns = [
     *aid_request_urls,
+    path(
+        "aid-requests/<uuid:public_id>/letter/",
+        AidRequestLetterView.as_view(),
+        name="aid-request-letter",
+    ),
     path("stats/", StatsView.as_view(), name="stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script from ?script (no inline script under the CSP).

@@ -34,6 +34,10 @@ class AuditAction(models.TextChoices):
     AID_REQUEST_LIST_VIEW = "aid_request.list_view", _("просмотр списка заявок")
     AUDIT_LOG_VIEW = "audit_log.view", _("просмотр журнала аудита")
     AUDIT_LOG_EXPORT = "audit_log.export", _("выгрузка журнала аудита")
+    AUDIT_LOG_PERSON_VIEWS = (
+        "audit_log.person_views",
+        _("поиск всех просмотров данных человека"),
+    )
     API_TOKEN_ISSUE = "api_token.issue", _("выдан токен API")
     API_TOKEN_SHOW = "api_token.show", _("показан токен API")
     API_TOKEN_REVOKE = "api_token.revoke", _("токен API отозван")
@@ -43,6 +47,7 @@ class AuditAction(models.TextChoices):
     RULES_DRAFT_SAVE = "rules.draft_save", _("черновик правил изменён")
     RULES_GOLDEN_CREATE = "rules.golden_create", _("добавлен эталонный случай")
     RULES_GOLDEN_TOGGLE = "rules.golden_toggle", _("эталонный случай включён или выключен")
+    RULES_GOLDEN_DEACTIVATE = "rules.golden_deactivate", _("эталонный случай выключен с причиной")
     RULES_APPROVE = "rules.approve", _("черновик правил одобрен")
     RULES_PREVIEW_START = "rules.preview_start", _("запущен предпросмотр влияния")
     RULES_PREVIEW_AFFECTED_VIEW = (
@@ -52,6 +57,25 @@ class AuditAction(models.TextChoices):
     RULES_PUBLISH = "rules.publish", _("набор правил опубликован")
     RULES_RESCORE_START = "rules.rescore_start", _("запущен пересчёт открытых заявок")
     RULES_RESCORE_DONE = "rules.rescore_done", _("пересчёт открытых заявок завершён")
+    SCHOOL_CREATE = "school.create", _("школа добавлена")
+    SCHOOL_UPDATE = "school.update", _("данные школы изменены")
+    SCHOOL_DEACTIVATE = "school.deactivate", _("школа отключена от пилота")
+    SCHOOL_ACTIVATE = "school.activate", _("школа снова подключена к пилоту")
+    SCHOOL_IMPORT = "school.import", _("импорт школ из файла")
+    STAFF_CREATE = "staff.create", _("учётная запись сотрудника создана")
+    STAFF_UPDATE = "staff.update", _("данные сотрудника изменены")
+    STAFF_MOVE = "staff.move", _("сотрудник переведён в другую школу")
+    STAFF_DEACTIVATE = "staff.deactivate", _("учётная запись сотрудника отключена")
+    STAFF_ACTIVATE = "staff.activate", _("учётная запись сотрудника снова включена")
+    STAFF_MFA_RESET = "staff.mfa_reset", _("второй фактор сотрудника сброшен")
+    STAFF_IMPORT = "staff.import", _("импорт сотрудников из файла")
+    LETTER_ISSUE = "letter.issue", _("выдано письмо о решении")
+    LETTER_DOWNLOAD = "letter.download", _("скачано письмо о решении")
+    LETTER_VERIFY = "letter.verify", _("проверка кода письма о решении")
+    NOTICE_SENT = "notice.sent", _("уведомление семье отправлено")
+    NOTICE_FAILED = "notice.failed", _("уведомление семье не доставлено")
+    NOTICES_OPT_OUT = "notices.opt_out", _("семья отказалась от уведомлений")
+    NOTICES_OPT_IN = "notices.opt_in", _("семья снова получает уведомления")
 
 
 def audit_record(

@@ -19,6 +19,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.notices.services import notices_suppressed
 from portal.requests import services
 from portal.requests.models import ACTIVE_STATUSES, AidRequest
 from schools.models import District, Membership, Region, Role, School
@@ -63,7 +64,9 @@ def pilot_staff_ensure() -> int:
     wanted: list[tuple[str, str, str, dict]] = []
     for school in School.objects.filter(connected=True).order_by("bin"):
         name = f"Педагог школы №{school.number or school.pk}"
-        wanted.append((f"ped-{school.bin}", name, Role.PEDAGOGUE, {"school": school}))
+        wanted.append(
+            (f"{PILOT_PEDAGOGUE_PREFIX}{school.bin}", name, Role.PEDAGOGUE, {"school": school})
+        )
     for district in District.objects.order_by("code"):
         wanted.append(
             (f"da-{district.code.lower()}", "Аналитик района", Role.DISTRICT_ANALYST,
@@ -133,6 +136,22 @@ def pilot_cards_load(families: Iterable[PilotFamily]) -> int:
     return len(todo)
 
 
+#: How a seeded pilot request is told from any other (e.g. typed by hand while the demo seeds):
+#: submitted by a pilot pedagogue (``ped-<BIN>``, accounts without a password) for the pilot's
+#: academic year with a ``PILOT-`` consent reference.
+PILOT_CONSENT_PREFIX = "PILOT-"
+PILOT_PEDAGOGUE_PREFIX = "ped-"
+
+
+def pilot_cohort() -> Any:
+    """The seeded pilot requests (a deliberate all-schools read, like the report itself)."""
+    return AidRequest.objects.unscoped().filter(
+        academic_year=PILOT_ACADEMIC_YEAR,
+        consent_reference__startswith=PILOT_CONSENT_PREFIX,
+        created_by__username__startswith=PILOT_PEDAGOGUE_PREFIX,
+    )
+
+
 def _request_data(f: PilotFamily, today: dt.date) -> dict[str, Any]:
     return {
         "student_iin": f.student_iin,
@@ -147,7 +166,7 @@ def _request_data(f: PilotFamily, today: dt.date) -> dict[str, Any]:
         "academic_year": PILOT_ACADEMIC_YEAR,
         "comment": "",
         "consent_method": "egov_sms",
-        "consent_reference": f"PILOT-{f.index:06d}",
+        "consent_reference": f"{PILOT_CONSENT_PREFIX}{f.index:06d}",
         "consent_given_on": today - dt.timedelta(days=1),
         "consent_valid_until": today + dt.timedelta(days=365),
     }
@@ -172,14 +191,15 @@ def pilot_requests_submit(
     pedagogues = {
         m.school_id: m.user
         for m in Membership.objects.select_related("user").filter(
-            role=Role.PEDAGOGUE, user__username__startswith="ped-"
+            role=Role.PEDAGOGUE, user__username__startswith=PILOT_PEDAGOGUE_PREFIX
         )
     }
     scopes: dict[int, Any] = {}
     today = timezone.localdate()
     submitted = 0
     for start in range(0, len(todo), SUBMIT_BATCH):
-        with transaction.atomic():
+        # Synthetic families: no SMS or e-mail to their (synthetic) guardians.
+        with transaction.atomic(), notices_suppressed():
             for f in todo[start : start + SUBMIT_BATCH]:
                 school_id = schools[f.school_bin]
                 user = pedagogues[school_id]

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.requests.models import (
     COMMENT_MAX_LENGTH,
@@ -16,6 +17,7 @@ from portal.requests.models import (
     AidKind,
     ConsentMethod,
     Decision,
+    FamilyLanguage,
     Ground,
     Status,
     validate_academic_year,
@@ -44,6 +46,17 @@ class AidRequestForm(forms.Form):
     )
     guardian_phone = forms.CharField(
         label=_("Телефон"), max_length=20, validators=[validate_phone], initial="+7"
+    )
+    guardian_email = forms.EmailField(label=_("Электронная почта родителя"), required=False)
+    family_language = forms.ChoiceField(
+        label=_("Язык письма и уведомлений"),
+        choices=[("", _("— язык обучения школы —")), *FamilyLanguage.choices],
+        required=False,
+    )
+    notices_opt_out = forms.BooleanField(
+        label=_("Семья отказалась от SMS и писем"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     ground = forms.ChoiceField(label=_("Основание"), choices=Ground.choices)
     aid_kind = forms.ChoiceField(label=_("Вид помощи"), choices=AidKind.choices)
@@ -131,23 +144,82 @@ class DecisionForm(forms.Form):
 
 
 class FilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", _("все статусы")), *Status.choices], required=False)
+    """The request list's filters. ``scope`` that sees every school (auditors) adds ``school``."""
+
+    status = forms.ChoiceField(
+        label=_("Статус"), choices=[("", _("все статусы")), *Status.choices], required=False
+    )
     category = forms.ChoiceField(
-        choices=[("", _("все категории"))] + [(str(i), str(i)) for i in range(1, 7)], required=False
+        label=_("Категория"),
+        choices=[("", _("все категории"))] + [(str(i), str(i)) for i in range(1, 7)],
+        required=False,
     )
-    ground = forms.ChoiceField(choices=[("", _("все основания")), *Ground.choices], required=False)
+    high_welfare = forms.ChoiceField(
+        label=_("Высокое благосостояние"),
+        choices=[
+            ("", _("благосостояние: все")),
+            ("yes", _("высокое благосостояние")),
+            ("no", _("не высокое")),
+        ],
+        required=False,
+    )
+    decision = forms.ChoiceField(
+        label=_("Решение"),
+        choices=[
+            ("", _("все решения")),
+            ("approve", pgettext_lazy("решение по заявке", "одобрено")),
+            ("reject", pgettext_lazy("решение по заявке", "отказано")),
+            ("none", _("без решения")),
+        ],
+        required=False,
+    )
+    amount_min = forms.IntegerField(
+        label=_("Сумма от, ₸"), min_value=0, max_value=MAX_AMOUNT_KZT, required=False
+    )
+    amount_max = forms.IntegerField(
+        label=_("Сумма до, ₸"), min_value=0, max_value=MAX_AMOUNT_KZT, required=False
+    )
+    ground = forms.ChoiceField(
+        label=_("Основание"), choices=[("", _("все основания")), *Ground.choices], required=False
+    )
     aid_kind = forms.ChoiceField(
-        choices=[("", _("все виды помощи")), *AidKind.choices], required=False
+        label=_("Вид помощи"),
+        choices=[("", _("все виды помощи")), *AidKind.choices],
+        required=False,
     )
-    academic_year = forms.CharField(required=False, max_length=9)
-    q = forms.CharField(required=False, max_length=100)
+    academic_year = forms.CharField(label=_("Учебный год"), required=False, max_length=9)
+    q = forms.CharField(label=_("Поиск по ФИО или ИИН"), required=False, max_length=100)
     sort = forms.ChoiceField(
+        label=_("Сортировка"),
         choices=[
             ("-created", _("сначала новые")),
             ("created", _("сначала старые")),
             ("name", _("по ФИО")),
             ("-amount", _("по сумме")),
             ("status", _("по статусу")),
+            ("category", _("по категории")),
         ],
         required=False,
     )
+
+    def __init__(self, *args: Any, scope: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if scope is not None and scope.sees_all_schools:
+            from schools.models import School
+
+            field = forms.ModelChoiceField(
+                label=_("Школа"),
+                queryset=School.objects.for_scope(scope).select_related("district"),
+                to_field_name="public_id",
+                required=False,
+                empty_label=_("все школы"),
+            )
+            field.label_from_instance = lambda school: school.name
+            self.fields["school"] = field
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        low, high = data.get("amount_min"), data.get("amount_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("amount_max", _("Сумма «до» меньше суммы «от»."))
+        return data

@@ -87,6 +87,13 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("отозвано")
 
 
+class FamilyLanguage(models.TextChoices):
+    """The family's language: of the decision letter (with English) and of the notices."""
+
+    KK = "kk", _("казахский")
+    RU = "ru", _("русский")
+
+
 ACTIVE_STATUSES = (Status.QUEUED, Status.SCORING)
 CLOSED_STATUSES = (Status.WITHDRAWN,)
 
@@ -129,6 +136,12 @@ class AidRequest(models.Model):
     student_iin_hmac = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
     guardian_iin_hmac = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
     guardian_phone = models.CharField(_("телефон"), max_length=20, validators=[validate_phone])
+    guardian_email = models.EmailField(_("электронная почта"), blank=True)
+    family_language = models.CharField(
+        _("язык семьи"), max_length=2, choices=FamilyLanguage.choices, blank=True
+    )
+    notices_opt_out = models.BooleanField(_("отказ от уведомлений"), default=False)
+    notices_opt_out_at = models.DateTimeField(null=True, blank=True)
     ground = models.CharField(_("основание"), max_length=32, choices=Ground.choices)
     aid_kind = models.CharField(_("вид помощи"), max_length=32, choices=AidKind.choices)
     amount_kzt = models.PositiveIntegerField(
@@ -214,7 +227,17 @@ class AidRequest(models.Model):
             kwargs["update_fields"] = fields
         super().save(*args, **kwargs)
 
+    @property
+    def letter_language(self) -> str:
+        """The family's language, else the school's language of instruction (mixed → ru)."""
+        if self.family_language:
+            return self.family_language
+        school_language = getattr(self.school, "language", "") if self.school_id else ""
+        return FamilyLanguage.KK if school_language == FamilyLanguage.KK else FamilyLanguage.RU
+
     def clean(self) -> None:
+        if not self.family_language and self.school_id:
+            self.family_language = self.letter_language
         if (
             self.consent_given_on
             and self.consent_valid_until

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
+from portal.letters.services import letters_on_decision
+from portal.notices.services import notices_on_submit
 from portal.requests import lifecycle
 from portal.requests.lifecycle import Action, InvalidTransition
 from portal.requests.models import (
@@ -69,6 +71,9 @@ SUBMIT_FIELDS = (
     "consent_reference",
     "consent_given_on",
     "consent_valid_until",
+    "guardian_email",
+    "family_language",
+    "notices_opt_out",
 )
 CONSENT_FIELDS = ("consent_method", "consent_reference", "consent_given_on", "consent_valid_until")
 
@@ -265,6 +270,7 @@ def aid_request_submit(
         raise DuplicateAidRequest(existing) from None
     if req.status == Status.QUEUED and enqueue:
         _enqueue_on_commit(req)
+    notices_on_submit(req)  # the guardian's "request received" (outbox, delivered on commit)
     return req
 
 
@@ -623,6 +629,7 @@ def aid_request_decide(
             "against_recommendation": against,
         },
     )
+    letters_on_decision(decision)  # the letter on commit; the guardian's notice (outbox)
     aid_request.refresh_from_db()
     return decision
 

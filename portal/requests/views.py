@@ -67,23 +67,27 @@ def _bootstrap(form: forms.Form) -> forms.Form:
 @require_GET
 def aid_request_list(request: HttpRequest) -> HttpResponse:
     selectors.require_family_access(request.scope)
-    f = FilterForm(request.GET or None)
-    params = f.cleaned_data if f.is_valid() else {}
+    f = FilterForm(request.GET or None, scope=request.scope)
+    f.is_valid()  # an invalid field is shown with its error; the valid ones still filter
+    params = getattr(f, "cleaned_data", {})
     qs = selectors.aid_requests_for_scope(
         scope=request.scope,
-        filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
+        filters={k: params.get(k) for k in (*selectors.FILTERS, *selectors.RESULT_FILTERS)},
         search=params.get("q", ""),
         sort=params.get("sort") or "-created",
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    _audit_view(request, "aid_request.list_view", count=len(page.object_list))
+    rows = selectors.aid_request_rows(scope=request.scope, requests=page.object_list)
+    _audit_view(request, "aid_request.list_view", count=len(rows))
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {
         "page": page,
-        "filter_form": _bootstrap(f if f.is_bound else FilterForm()),
+        "rows": rows,
+        "filter_form": _bootstrap(f if f.is_bound else FilterForm(scope=request.scope)),
         "query": query.urlencode(),
         "can_submit": request.scope.can_act_on_requests,
+        "show_school": request.scope.sees_all_schools,
     }
     template = (
         "requests/partials/_aid_request_table.html"

@@ -17,19 +17,30 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal.rules.labels import (
+    CHOICE_NAMES,
+    OP_NAMES,
+    criterion_choices,
+    criterion_name,
+    problem_text,
+)
 from scoring.card import CardError, canonical_json, load_json_document, parse_card
 from scoring.criteria import CRITERIA
 from scoring.ruleset import RULESET_SCHEMA, ruleset_problems
 
 _P = RULESET_SCHEMA["properties"]["parameters"]["properties"]
-VEHICLE_KINDS = [(k, k) for k in _P["counted_vehicle_kinds"]["items"]["enum"]]
-EDUCATION_LEVELS = [(k, k) for k in _P["adult_education_sufficient"]["items"]["enum"]]
-CRITERION_CHOICES = [("", "—")] + [(c.code, c.code) for c in CRITERIA]
-OP_CHOICES = [("", "—")] + [(o, o) for o in RULESET_SCHEMA["$defs"]["op"]["enum"]]
+VEHICLE_KINDS = [(k, CHOICE_NAMES.get(k, k)) for k in _P["counted_vehicle_kinds"]["items"]["enum"]]
+EDUCATION_LEVELS = [
+    (k, CHOICE_NAMES.get(k, k)) for k in _P["adult_education_sufficient"]["items"]["enum"]
+]
+OP_CHOICES = [("", "—")] + [
+    (o, _("равно (да/нет)") if o == "is" else OP_NAMES.get(o, o))
+    for o in RULESET_SCHEMA["$defs"]["op"]["enum"]
+]
 MODE_CHOICES = [
-    ("any", _("любой маркер (any)")),
-    ("all", _("все маркеры (all)")),
-    ("at_least", _("не менее k маркеров (at_least)")),
+    ("any", _("любой из маркеров")),
+    ("all", _("все маркеры сразу")),
+    ("at_least", _("не менее k маркеров")),
 ]
 LANGS = ("ru", "kk", "en")
 _LABEL_MISSING = {
@@ -118,14 +129,19 @@ class HighWelfareForm(StyledForm):
 
 
 class ConditionForm(StyledForm):
-    criterion = forms.ChoiceField(label=_("Критерий"), choices=CRITERION_CHOICES)
+    criterion = forms.ChoiceField(label=_("Критерий"), choices=[("", "—")])
     op = forms.ChoiceField(label=_("Оператор"), choices=OP_CHOICES)
     value = forms.CharField(
         label=_("Порог"),
         max_length=32,
         required=False,
-        help_text=_("Число («2», «0.5») или true/false для логических критериев."),
+        help_text=_("Число («2», «0.5») или да/нет для критериев «да/нет»."),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Criterion names in the reader's language, never the internal codes.
+        self.fields["criterion"].choices = criterion_choices()
 
 
 class PointRuleForm(ConditionForm):
@@ -164,14 +180,16 @@ LabelFormSet = forms.formset_factory(LabelForm, extra=0)
 
 def _value_text(value: Any) -> str:
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return str(_("да") if value else _("нет"))
     return "" if value is None else str(value)
 
 
 def _value_doc(text: str) -> Any:
     t = (text or "").strip()
-    if t.lower() in ("true", "false", "да", "нет"):
-        return t.lower() in ("true", "да")
+    yes = {"true", "да", "иә", "yes", str(_("да")).lower()}
+    no = {"false", "нет", "жоқ", "no", str(_("нет")).lower()}
+    if t.lower() in yes | no:
+        return t.lower() in yes
     return t.replace(",", ".")
 
 
@@ -274,6 +292,11 @@ class RuleSetEditor:
             initial=[{"key": c.code, **labels["criteria"].get(c.code, {})} for c in CRITERIA],
             **kw,
         )
+        # What a person reads in the first column of the label tables (never the codes).
+        for form, c in zip(self.criterion_labels.forms, CRITERIA, strict=False):
+            form.title = criterion_name(c.code, d)
+        for form, k in zip(self.category_labels.forms, range(1, 7), strict=False):
+            form.title = _("Категория %(n)s") % {"n": k}
         self.non_field_errors: list[str] = []
         self.document: dict[str, Any] | None = None
         # document list index → form, filled by _assemble
@@ -513,13 +536,13 @@ class RuleSetEditor:
             and field in LANGS
         ):
             message = str(_LABEL_MISSING[field])
+        text = problem_text(path, message, self.base)
         if isinstance(target, forms.BaseFormSet):
             target._non_form_errors = target.non_form_errors()  # noqa: SLF001
-            if message not in target._non_form_errors:
-                target._non_form_errors.append(f"{path}: {message}")
+            if text not in target._non_form_errors:
+                target._non_form_errors.append(text)
             return
         if target is None:
-            text = f"{path}: {message}" if path else message
             if text not in self.non_field_errors:
                 self.non_field_errors.append(text)
             return
@@ -527,7 +550,7 @@ class RuleSetEditor:
             if message not in target.errors.get(field, []):
                 target.add_error(field, message)
         else:
-            target.add_error(None, f"{path}: {message}")
+            target.add_error(None, text)
 
     def is_valid(self) -> bool:
         """Validate the forms, assemble the document and check it with ``ruleset_problems``."""

@@ -28,6 +28,7 @@ from scoring.models import (
 )
 
 __all__ = [
+    "golden_case_deactivations",
     "golden_cases_for_scope",
     "impact_affected_requests",
     "impact_preview_for_scope",
@@ -97,6 +98,24 @@ def ruleset_approvals(scope: Scope, *, ruleset: RuleSet) -> QuerySet[RuleSetAppr
 def golden_cases_for_scope(scope: Scope) -> QuerySet[GoldenCase]:
     _require(scope)
     return GoldenCase.objects.order_by("name", "pk")
+
+
+def golden_case_deactivations(scope: Scope, *, cases: Any) -> dict[str, Any]:
+    """For each switched-off case, the latest audited "switched off" event (who, when, why),
+    keyed by the case's public id."""
+    from portal.audit.models import AuditEvent
+
+    _require(scope)
+    ids = [str(c.public_id) for c in cases if not c.active]
+    out: dict[str, Any] = {}
+    if not ids:
+        return out
+    events = AuditEvent.objects.filter(
+        action="rules.golden_deactivate", object_type="golden_case", object_id__in=ids
+    ).order_by("-created_at", "-id")
+    for event in events:
+        out.setdefault(event.object_id, event)
+    return out
 
 
 def impact_previews_for_scope(scope: Scope, *, ruleset: RuleSet) -> QuerySet[ImpactPreview]:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.audit.services import audit_record
+from portal.audit.services import AuditAction, audit_record
 from portal.requests.models import AidRequest
 from portal.requests.models import Status as RequestStatus
 from portal.requests.services import aid_request_rescore
@@ -58,6 +58,8 @@ __all__ = [
     "ruleset_approve",
     "ruleset_draft_create",
     "ruleset_draft_save",
+    "PublishNeedsConfirmation",
+    "ruleset_publish_affected",
     "ruleset_publish_governed",
     "ruleset_publish_problems",
     "rules_rescore_run",
@@ -287,16 +289,48 @@ def _deidentified_copy(card: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return copy_doc, days
 
 
+GOLDEN_REASON_MAX = 500
+
+
 @transaction.atomic
 def golden_case_set_active(
-    *, scope: Scope, actor: Any, case: GoldenCase, active: bool
+    *, scope: Scope, actor: Any, case: GoldenCase, active: bool, reason: str = ""
 ) -> GoldenCase:
+    """Switch a golden case on or off. Switching off needs a written reason (audited)."""
     _require_rules_admin(scope)
+    reason = " ".join((reason or "").split())
+    if not active and not reason:
+        raise ValidationError(
+            {"reason": _("Укажите, почему эталонный случай выключается.")}, code="reason_required"
+        )
+    if len(reason) > GOLDEN_REASON_MAX:
+        raise ValidationError(
+            {"reason": _("Причина не длиннее %(n)s символов.") % {"n": GOLDEN_REASON_MAX}},
+            code="reason_too_long",
+        )
     case = GoldenCase.objects.select_for_update().get(pk=case.pk)
     if case.active != active:
         case.active = active
         case.save(update_fields=["active"])
-        _audit(scope, actor, "rules.golden_toggle", "golden_case", case.public_id, active=active)
+        if active:
+            _audit(
+                scope,
+                actor,
+                AuditAction.RULES_GOLDEN_TOGGLE,
+                "golden_case",
+                case.public_id,
+                active=True,
+            )
+        else:
+            _audit(
+                scope,
+                actor,
+                AuditAction.RULES_GOLDEN_DEACTIVATE,
+                "golden_case",
+                case.public_id,
+                active=False,
+                reason=reason,
+            )
     return case
 
 
@@ -533,6 +567,42 @@ def ruleset_publish_problems(ruleset: RuleSet) -> list[str]:
     return problems
 
 
+class PublishNeedsConfirmation(ValidationError):
+    """Publishing in force at once would change the scoring of requests already in the system:
+    the administrator must confirm it, knowing how many (``queued``, ``open``)."""
+
+    def __init__(self, *, queued: int, open_: int, effective_from: dt.date) -> None:
+        self.queued, self.open, self.effective_from = queued, open_, effective_from
+        super().__init__(
+            _(
+                "Правила начнут действовать сразу и изменят оценку заявок: в очереди — %(queued)s, "
+                "открытых без решения — %(open)s. Подтвердите публикацию."
+            )
+            % {"queued": queued, "open": open_},
+            code="confirm_affected",
+        )
+
+
+def ruleset_publish_affected(
+    *, effective_from: dt.date, today: dt.date | None = None
+) -> dict[str, Any]:
+    """What publishing from ``effective_from`` would change at once (all schools, counts only).
+
+    From today (or earlier) the new rules score every request still in the queue (``queued``,
+    ``scoring``) and every open one without a decision (``scored``, ``needs_review``) when it is
+    scored again; from a later date nothing changes until that day.
+    """
+    day = today or timezone.localdate()
+    if effective_from > day:
+        return {"applies_now": False, "queued": 0, "open": 0}
+    qs = AidRequest.objects.unscoped()
+    return {
+        "applies_now": True,
+        "queued": qs.filter(status__in=[RequestStatus.QUEUED, RequestStatus.SCORING]).count(),
+        "open": qs.filter(status__in=[RequestStatus.SCORED, RequestStatus.NEEDS_REVIEW]).count(),
+    }
+
+
 @transaction.atomic
 def ruleset_publish_governed(
     *,
@@ -541,11 +611,14 @@ def ruleset_publish_governed(
     ruleset: RuleSet,
     effective_from: dt.date,
     today: dt.date | None = None,
+    confirmed: bool = False,
 ) -> RuleSet:
     """Publish a draft from ``effective_from`` (today or later) once every gate is passed.
 
     Raises ``ValidationError`` listing what to fix: a date in the past, failing golden cases,
-    no impact preview of the current document, no valid approval by a second administrator.
+    no impact preview of the current document, no valid approval by a second administrator;
+    :class:`PublishNeedsConfirmation` when the rules would apply at once to requests already
+    queued or open and ``confirmed`` is not set.
     """
     _require_rules_admin(scope)
     locked = _locked_draft(ruleset)
@@ -563,6 +636,11 @@ def ruleset_publish_governed(
     problems = ruleset_publish_problems(locked)
     if problems:
         raise ValidationError(problems, code="gates")
+    affected = ruleset_publish_affected(effective_from=effective_from, today=day)
+    if affected["applies_now"] and (affected["queued"] or affected["open"]) and not confirmed:
+        raise PublishNeedsConfirmation(
+            queued=affected["queued"], open_=affected["open"], effective_from=effective_from
+        )
     before = locked.document_sha256
     published = scoring_services.ruleset_publish(
         ruleset=locked, effective_from=effective_from, published_by=actor
@@ -583,6 +661,9 @@ def ruleset_publish_governed(
         version=published.version,
         sha256=published.document_sha256,
         effective_from=effective_from.isoformat(),
+        applies_now=affected["applies_now"],
+        queued_affected=affected["queued"],
+        open_affected=affected["open"],
     )
     ruleset.refresh_from_db()
     return published

@@ -6,7 +6,6 @@ Views parse input and render; reads go through :mod:`portal.rules.selectors`, wr
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -30,6 +29,7 @@ from portal.rules.forms import (
     PublishForm,
     RuleSetEditor,
 )
+from portal.rules.labels import path_label, problem_text, value_text
 from portal.rules.models import ImpactPreviewStatus
 from schools.scope import require
 from scoring.card import CardError
@@ -49,13 +49,18 @@ def _errors(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
 
-def _flash_errors(request: HttpRequest, exc: ValidationError | RuleSetError | CardError) -> None:
+def _flash_errors(
+    request: HttpRequest,
+    exc: ValidationError | RuleSetError | CardError,
+    document: dict[str, Any] | None = None,
+) -> None:
+    """Each problem as a sentence in the reader's language (paths become words)."""
     if isinstance(exc, ValidationError):
         for m in _errors(exc):
             messages.error(request, m)
     else:
         for p in exc.problems:
-            messages.error(request, f"{p.path}: {p.reason}" if p.path else str(p.reason))
+            messages.error(request, problem_text(p.path, p.reason, document))
 
 
 # --------------------------------------------------------------------------- list, create
@@ -130,6 +135,9 @@ def ruleset_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     rescores = list(selectors.rescore_batches_for_scope(scope, ruleset=ruleset)[:5])
     gates = services.ruleset_publish_problems(ruleset) if is_draft else []
     today = timezone.localdate()
+    affected_today = (
+        services.ruleset_publish_affected(effective_from=today) if is_draft and not gates else {}
+    )
     return render(
         request,
         "rules/detail.html",
@@ -146,6 +154,7 @@ def ruleset_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "rescores": rescores,
             "events": selectors.ruleset_history(scope, ruleset=ruleset)[:100],
             "gates": gates,
+            "affected_today": affected_today,
             "is_author": ruleset.created_by_id == request.user.pk,
             "preview_form": PreviewForm(
                 initial={
@@ -251,6 +260,20 @@ def ruleset_publish(request: HttpRequest, public_id: Any) -> HttpResponse:
             actor=request.user,
             ruleset=ruleset,
             effective_from=form.cleaned_data["effective_from"],
+            confirmed=request.POST.get("confirmed") == "1",
+        )
+    except services.PublishNeedsConfirmation as exc:
+        # Asked on the server, not only in a dialog: nothing is published without this answer.
+        return render(
+            request,
+            "rules/publish_confirm.html",
+            {
+                "ruleset": ruleset,
+                "queued": exc.queued,
+                "open": exc.open,
+                "effective_from": exc.effective_from,
+            },
+            status=409,
         )
     except (ValidationError, RuleSetError) as exc:
         messages.error(request, _("Публикация отклонена."))
@@ -429,7 +452,23 @@ def golden_list(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("Эталонный случай добавлен."))
                 return redirect("rules:golden-list")
         status = 400
-    return render(request, "rules/golden.html", {"cases": cases, "form": form}, status=status)
+    return render(
+        request,
+        "rules/golden.html",
+        {
+            "cases": _with_deactivations(scope, cases),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+def _with_deactivations(scope: Any, cases: Any) -> list[GoldenCase]:
+    rows = list(cases)
+    offs = selectors.golden_case_deactivations(scope, cases=rows)
+    for case in rows:
+        case.switched_off = offs.get(str(case.public_id))
+    return rows
 
 
 @login_required
@@ -442,9 +481,23 @@ def golden_toggle(request: HttpRequest, public_id: Any) -> HttpResponse:
         from django.http import Http404
 
         raise Http404 from None
-    services.golden_case_set_active(
-        scope=request.scope, actor=request.user, case=case, active=not case.active
-    )
+    try:
+        services.golden_case_set_active(
+            scope=request.scope,
+            actor=request.user,
+            case=case,
+            active=not case.active,
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Эталонный случай «%(name)s» выключен.") % {"name": case.name}
+            if case.active
+            else _("Эталонный случай «%(name)s» включён.") % {"name": case.name},
+        )
     return redirect("rules:golden-list")
 
 
@@ -465,9 +518,12 @@ def ruleset_diff_view(request: HttpRequest) -> HttpResponse:
         rows = [
             {
                 "path": r.path,
+                "label": path_label(
+                    r.path, new.document if r.change != "removed" else old.document
+                ),
                 "change": r.change,
-                "old": json.dumps(r.old, ensure_ascii=False),
-                "new": json.dumps(r.new, ensure_ascii=False),
+                "old": value_text(r.old),
+                "new": value_text(r.new),
             }
             for r in ruleset_diff(old.document, new.document)
         ]

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.api.views import ScopedAPIView
-from portal.stats.forms import StatsFilterForm
+from portal.stats.forms import StatsFilterForm, stats_query_problems
 from portal.stats.selectors import UnknownUnit, stats_dashboard, stats_unit_resolve
 
 
@@ -30,11 +30,16 @@ class StatsView(ScopedAPIView):
                 "month_to",
                 "aid_kind",
                 "ground",
+                "category",
+                "decision",
             )
         ],
         responses={200: dict},
     )
     def get(self, request: Request) -> Response:
+        problems = stats_query_problems(request.query_params)
+        if problems:
+            raise ValidationError({"detail": problems})
         try:
             unit = stats_unit_resolve(
                 scope=self.scope,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.requests.models import AidKind, Ground, validate_academic_year
@@ -40,6 +43,22 @@ class StatsFilterForm(forms.Form):
     ground = forms.ChoiceField(
         label=_("Основание"), required=False, choices=[("", _("все"))] + Ground.choices
     )
+    category = forms.ChoiceField(
+        label=_("Категория"),
+        required=False,
+        choices=[("", _("все")), ("0", _("ещё не оценено"))]
+        + [(str(c), str(c)) for c in range(1, 7)],
+    )
+    decision = forms.ChoiceField(
+        label=_("Решение"),
+        required=False,
+        choices=[
+            ("", _("все")),
+            ("approve", pgettext_lazy("решение", "одобрено")),
+            ("reject", pgettext_lazy("решение", "отказано")),
+            ("none", pgettext_lazy("решение", "без решения")),
+        ],
+    )
 
     def __init__(self, *args, years: list[str] | None = None, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
@@ -72,4 +91,41 @@ class StatsFilterForm(forms.Form):
             month_to=d.get("month_to"),
             aid_kind=d.get("aid_kind") or None,
             ground=d.get("ground") or None,
+            category=int(d["category"]) if d.get("category") not in (None, "") else None,
+            decision=d.get("decision") or None,
         )
+
+    def filter_query(self) -> str:
+        """The valid filters as a query string, kept through drill-down and exports."""
+        if not self.is_bound or not self.is_valid():
+            return ""
+        values = {k: v for k, v in self.filters().as_dict().items() if v not in (None, "")}
+        return urlencode(values)
+
+
+UNIT_PARAMS = ("level", "code")
+FILTER_PARAMS = (
+    "academic_year",
+    "month_from",
+    "month_to",
+    "aid_kind",
+    "ground",
+    "category",
+    "decision",
+)
+_MAX_PARAM = 64
+
+
+def stats_query_problems(query: QueryDict) -> list[str]:
+    """What is wrong with the query string itself (before any lookup): a parameter given twice,
+    too long or with control characters. Empty when it is fine."""
+    problems = []
+    for name in (*UNIT_PARAMS, *FILTER_PARAMS):
+        values = query.getlist(name)
+        if len(values) > 1:
+            problems.append(gettext("Параметр «%(name)s» указан несколько раз.") % {"name": name})
+        elif values and (
+            len(values[0]) > _MAX_PARAM or any(ord(ch) < 32 or ord(ch) == 127 for ch in values[0])
+        ):
+            problems.append(gettext("Параметр «%(name)s»: недопустимое значение.") % {"name": name})
+    return problems

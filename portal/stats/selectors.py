@@ -8,18 +8,25 @@ in one pass over its rollup rows (GROUPING SETS). Aggregates only: no family dat
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from portal.stats.models import ALL, DURATION_BOUNDS, HIST_FIELDS
+from portal.stats.suppression import Lattice, min_cell, suppress
 from schools.models import District, Region, School
 from schools.scope import Scope, school_for_scope_or_404
 
+logger = logging.getLogger(__name__)
 LEVELS = ("national", "region", "district", "school")
 CHILD_LEVEL = {"national": "region", "region": "district", "district": "school", "school": None}
 CHILD_COLUMN = {"national": "region_id", "region": "district_id", "district": "school_id"}
@@ -38,6 +45,8 @@ class StatsFilters:
     month_to: dt.date | None = None
     aid_kind: str | None = None
     ground: str | None = None
+    category: int | None = None  # 0 = not scored yet
+    decision: str | None = None  # approve | reject | none
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -46,6 +55,8 @@ class StatsFilters:
             "month_to": self.month_to.strftime("%Y-%m") if self.month_to else None,
             "aid_kind": self.aid_kind,
             "ground": self.ground,
+            "category": None if self.category is None else str(self.category),
+            "decision": self.decision,
         }
 
 
@@ -106,7 +117,11 @@ def stats_unit_resolve(*, scope: Scope, level: str | None = None, code: str | No
         return Unit("district", district.code, district.name, district.pk)
     if code:
         try:
-            school = school_for_scope_or_404(scope, public_id=code)
+            public_id = uuid.UUID(code)
+        except ValueError as exc:
+            raise UnknownUnit(_("Школа не найдена.")) from exc
+        try:
+            school = school_for_scope_or_404(scope, public_id=public_id)
         except Http404 as exc:
             raise UnknownUnit(_("Школа не найдена.")) from exc
     elif scope.school_id is not None:
@@ -144,9 +159,11 @@ def _uses_district_rollup(unit: Unit, filters: StatsFilters) -> bool:
     return unit.level in ("region", "national") and not (filters.aid_kind and filters.ground)
 
 
-def _where(unit: Unit, filters: StatsFilters) -> tuple[str, str, list[Any]]:
+def _where(
+    unit: Unit, filters: StatsFilters, *, school_rollup: bool = False
+) -> tuple[str, str, list[Any]]:
     """(table, WHERE clause, parameters) of a unit's rollup rows under the filters."""
-    district_rollup = _uses_district_rollup(unit, filters)
+    district_rollup = not school_rollup and _uses_district_rollup(unit, filters)
     table = "portal_statsdistrictbucket" if district_rollup else "portal_statsbucket"
     clauses, params = ["requests <> 0"], []
     if unit.level != "national":
@@ -171,6 +188,12 @@ def _where(unit: Unit, filters: StatsFilters) -> tuple[str, str, list[Any]]:
     if filters.month_to:
         clauses.append("month <= %s")
         params.append(filters.month_to)
+    if filters.category is not None:
+        clauses.append("category = %s")
+        params.append(filters.category)
+    if filters.decision:
+        clauses.append("outcome = %s")
+        params.append("" if filters.decision == "none" else filters.decision)
     return table, " AND ".join(clauses), params
 
 
@@ -252,39 +275,6 @@ def human_duration(seconds: float | None) -> str:
     return _("%(n).1f дн") % {"n": seconds / 86400}
 
 
-def _figures(values: tuple) -> dict[str, int]:
-    return {name: int(v or 0) for (name, _e), v in zip(_MEASURES, values, strict=True)}
-
-
-def _children(unit: Unit, rows: dict[int, dict]) -> list[dict[str, Any]]:
-    level = CHILD_LEVEL[unit.level]
-    if level is None:
-        return []
-    if level == "region":
-        objs = Region.objects.filter(pk__in=rows) if rows else Region.objects.all()
-        names = {o.pk: (o.code, o.name) for o in objs}
-    elif level == "district":
-        objs = District.objects.filter(region_id=unit.pk)
-        names = {o.pk: (o.code, o.name) for o in objs}
-    else:
-        objs = School.objects.filter(district_id=unit.pk)
-        names = {o.pk: (str(o.public_id), o.name) for o in objs}
-    empty = dict.fromkeys((n for n, _e in _MEASURES), 0)
-    out = []
-    for pk, (code, name) in names.items():
-        fig = rows.get(pk, empty)
-        out.append(
-            {
-                "level": level,
-                "code": code,
-                "name": name,
-                **{k: fig[k] for k in CHILD_FIGURES},
-            }
-        )
-    out.sort(key=lambda r: (-r["requests"], r["name"]))
-    return out
-
-
 CHILD_FIGURES = (
     "requests",
     "scored",
@@ -295,6 +285,237 @@ CHILD_FIGURES = (
     "rejected",
     "amount_approved",
 )
+TOTAL_FIGURES = (
+    "requests",
+    "scored",
+    "high_welfare",
+    "pending",
+    "needs_review",
+    "withdrawn",
+    "approved",
+    "rejected",
+    "no_decision",
+    "against",
+    "amount_requested",
+    "amount_approved",
+)
+MONTH_FIGURES = ("requests", "scored", "high_welfare", "approved", "amount_approved")
+# amount figure -> the count whose requests it sums (hidden together)
+AMOUNT_OF = {"amount_requested": "requests", "amount_approved": "approved"}
+_ALIAS = {"high_welfare": "cat6"}  # the same cell under two names
+_REST, _DUR = "_rest", "_dur"  # counts no page shows (a reader cannot subtract with them)
+
+
+def _key(name: str) -> str:
+    return _ALIAS.get(name, name)
+
+
+_ROW_FIGURES = (
+    ("requests", "sum(requests)"),
+    *((f"cat{c}", f"sum(requests) FILTER (WHERE category = {c})") for c in range(7)),
+    ("scored", "sum(requests) FILTER (WHERE category > 0)"),
+    ("pending", "sum(requests) FILTER (WHERE status IN ('queued', 'scoring'))"),
+    ("needs_review", "sum(requests) FILTER (WHERE status = 'needs_review')"),
+    ("withdrawn", "sum(requests) FILTER (WHERE status = 'withdrawn')"),
+    (
+        "_rest",
+        "sum(requests) FILTER (WHERE status NOT IN "
+        "('queued', 'scoring', 'needs_review', 'withdrawn'))",
+    ),
+    ("approved", "sum(requests) FILTER (WHERE outcome = 'approve')"),
+    ("rejected", "sum(requests) FILTER (WHERE outcome = 'reject')"),
+    ("no_decision", "sum(requests) FILTER (WHERE outcome NOT IN ('approve', 'reject'))"),
+    ("against", "sum(against)"),
+    ("amount_requested", "sum(amount_requested)"),
+    ("amount_approved", "sum(amount_approved)"),
+    *((("h", i), f"sum({h})") for i, h in enumerate(HIST_FIELDS)),
+)
+_MONTHLY = {"requests": "requests", "scored": "scored", "cat6": "cat6", "approved": "approved",
+            "amount_approved": "amount_approved"}  # fmt: skip
+
+
+def _tree_sql(filters: StatsFilters, school_id: int | None) -> tuple[str, list[Any]]:
+    """Every school's figures per month under the filters (one school's when `school_id`)."""
+    unit = Unit("school", "", "", school_id) if school_id else Unit("national", "", "", None)
+    _table, where, params = _where(unit, filters, school_rollup=True)
+    sql = (
+        "SELECT school_id, district_id, region_id, month, "  # noqa: S608 - fixed identifiers
+        + ", ".join(expr for _n, expr in _ROW_FIGURES)
+        + f" FROM portal_statsbucket WHERE {where} "
+        "GROUP BY school_id, district_id, region_id, month"
+    )
+    return sql, params
+
+
+@dataclass
+class StatsTree:
+    """Every unit's figures under one filter combination, and the cells hidden from readers
+    above the school (empty when nothing is suppressed)."""
+
+    lattice: Lattice
+    hidden: set
+    months: list[dt.date]
+    parent: dict[tuple, tuple]
+    children: dict[tuple, list[tuple]]
+
+    def value(self, unit: tuple, key: Any) -> int | None:
+        cell = (unit, key)
+        if cell in self.hidden:
+            return None
+        return self.lattice.values.get(cell, 0)
+
+    def true_value(self, unit: tuple, key: Any) -> int:
+        return self.lattice.values.get((unit, key), 0)
+
+
+def _unit_key(unit: Unit) -> tuple:
+    return (unit.level, unit.pk)
+
+
+_GENERATION_KEY = "stats:generation"
+_TREE_TTL = 600  # seconds; a change of the rollup invalidates at once (the generation)
+
+
+def stats_generation_bump() -> None:
+    """The rollup changed: trees cached for earlier generations are no longer read."""
+    try:
+        try:
+            cache.incr(_GENERATION_KEY)
+        except ValueError:
+            cache.add(_GENERATION_KEY, 1, None)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation; the trees expire anyway
+        logger.warning("stats: could not bump the cache generation", exc_info=True)
+
+
+def _tree_cache_key(filters: StatsFilters) -> str | None:
+    try:
+        generation = cache.get(_GENERATION_KEY, 0)
+    except Exception:  # noqa: BLE001
+        return None
+    digest = hashlib.sha256(repr(sorted(filters.as_dict().items())).encode()).hexdigest()[:32]
+    return f"stats:tree:{generation}:{min_cell()}:{digest}"
+
+
+def stats_tree(
+    *,
+    filters: StatsFilters,
+    school_id: int | None = None,
+    suppressed: bool = True,
+    use_cache: bool = True,
+) -> StatsTree:
+    """The lattice of `filters` over the whole country (or one school), suppressed or not.
+    The suppressed national tree is cached per rollup generation (see `stats_apply`)."""
+    key = _tree_cache_key(filters) if use_cache and suppressed and school_id is None else None
+    if key is not None:
+        try:
+            cached = cache.get(key)
+        except Exception:  # noqa: BLE001
+            cached = None
+        if cached is not None:
+            return cached
+    tree = _stats_tree(filters=filters, school_id=school_id, suppressed=suppressed)
+    if key is not None:
+        try:
+            cache.set(key, tree, _TREE_TTL)
+        except Exception:  # noqa: BLE001
+            logger.warning("stats: could not cache a tree", exc_info=True)
+    return tree
+
+
+def _stats_tree(*, filters: StatsFilters, school_id: int | None, suppressed: bool) -> StatsTree:
+    sql, params = _tree_sql(filters, school_id)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        result = cur.fetchall()
+    lat = Lattice()
+    values = lat.values
+    parent: dict[tuple, tuple] = {}
+    months: set[dt.date] = set()
+    names = [n for n, _e in _ROW_FIGURES]
+    for school, district, region, month, *figures in result:
+        s_u, d_u, r_u = ("school", school), ("district", district), ("region", region)
+        parent[s_u], parent[d_u], parent[r_u] = d_u, r_u, ("national", None)
+        months.add(month)
+        row = dict(zip(names, (int(v or 0) for v in figures), strict=True))
+        for name, v in row.items():
+            if v:
+                values[(s_u, name)] = values.get((s_u, name), 0) + v
+        values[(s_u, _DUR)] = values.get((s_u, _DUR), 0) + sum(
+            row[("h", i)] for i in range(len(HIST_FIELDS))
+        )
+        for key, name in _MONTHLY.items():
+            if row[name]:
+                values[(s_u, ("m", month, key))] = row[name]
+    # Districts, regions and the republic: the sums of their children, level by level.
+    for level in ("school", "district", "region"):
+        for cell, v in [(c, v) for c, v in values.items() if c[0][0] == level]:
+            up = (parent[cell[0]], cell[1])
+            values[up] = values.get(up, 0) + v
+    children: dict[tuple, list[tuple]] = defaultdict(list)
+    for child, par in parent.items():
+        children[par].append(child)
+    month_list = sorted(months)
+    count_keys: list[Any] = [
+        "requests", "scored", "pending", "needs_review", "withdrawn", _REST, "approved",
+        "rejected", "no_decision", "against", _DUR,
+        *(f"cat{c}" for c in range(7)),
+        *(("m", m, f) for m in month_list for f in ("requests", "scored", "cat6", "approved")),
+        *(("h", i) for i in range(len(HIST_FIELDS))),
+    ]  # fmt: skip
+    units = [("national", None), *parent]
+    for u in units:
+        if not values.get((u, "requests")):
+            continue
+        lat.unshown |= {(u, _REST), (u, _DUR)}
+        lat.linked[(u, "amount_requested")] = (u, "requests")
+        lat.linked[(u, "amount_approved")] = (u, "approved")
+        for m in month_list:
+            lat.linked[(u, ("m", m, "amount_approved"))] = (u, ("m", m, "approved"))
+        rel = lat.relate
+        rel((u, "requests"), [(u, "cat0"), (u, "scored")])
+        rel((u, "scored"), [(u, f"cat{c}") for c in range(1, 7)])
+        rel((u, "requests"), [(u, "pending"), (u, "needs_review"), (u, "withdrawn"), (u, _REST)])
+        rel((u, "requests"), [(u, "approved"), (u, "rejected"), (u, "no_decision")])
+        for f, total in (("requests", "requests"), ("scored", "scored"), ("cat6", "cat6"),
+                         ("approved", "approved")):  # fmt: skip
+            rel((u, total), [(u, ("m", m, f)) for m in month_list])
+        rel((u, _DUR), [(u, ("h", i)) for i in range(len(HIST_FIELDS))])
+        kids = children.get(u, [])
+        if kids:
+            for key in count_keys:
+                rel((u, key), [(kid, key) for kid in kids])
+    hidden = suppress(lat) if suppressed else set()
+    lat.relations = []  # done with: a cached tree carries only figures and what is hidden
+    return StatsTree(lat, hidden, month_list, parent, dict(children))
+
+
+def _children(unit: Unit, tree: StatsTree) -> list[dict[str, Any]]:
+    level = CHILD_LEVEL[unit.level]
+    if level is None:
+        return []
+    if level == "region":
+        objs = Region.objects.all()
+        names = {o.pk: (o.code, o.name) for o in objs}
+    elif level == "district":
+        objs = District.objects.filter(region_id=unit.pk)
+        names = {o.pk: (o.code, o.name) for o in objs}
+    else:
+        objs = School.objects.filter(district_id=unit.pk)
+        names = {o.pk: (str(o.public_id), o.name) for o in objs}
+    out = []
+    for pk, (code, name) in names.items():
+        u = (level, pk)
+        out.append(
+            {
+                "level": level,
+                "code": code,
+                "name": name,
+                **{k: tree.value(u, _key(k)) for k in CHILD_FIGURES},
+            }
+        )
+    # By name, never by a figure: an order would tell how hidden figures compare.
+    out.sort(key=lambda r: (r["name"], r["code"]))
+    return out
 
 
 def stats_years(*, scope: Scope, unit: Unit) -> list[str]:
@@ -309,49 +530,66 @@ def stats_years(*, scope: Scope, unit: Unit) -> list[str]:
         return [r[0] for r in cur.fetchall()]
 
 
-def stats_dashboard(*, scope: Scope, unit: Unit, filters: StatsFilters) -> dict[str, Any]:
-    """Every figure of the dashboard of `unit` (already resolved inside `scope`)."""
-    sql, params = stats_query_sql(unit, filters)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        result = cur.fetchall()
-    totals = dict.fromkeys((n for n, _e in _MEASURES), 0)
-    categories = dict.fromkeys(CATEGORIES, 0)
-    months: list[dict[str, Any]] = []
-    child_rows: dict[int, dict] = {}
-    for g_cat, g_month, g_child, category, month, child, *values in result:
-        fig = _figures(tuple(values))
-        if g_cat and g_month and g_child:
-            totals = fig
-        elif not g_cat:
-            if category in categories:
-                categories[category] = fig["requests"]
-        elif not g_month:
-            months.append(
-                {
-                    "month": month.strftime("%Y-%m"),
-                    **{k: fig[k] for k in ("requests", "scored", "high_welfare", "approved")},
-                    "amount_approved": fig["amount_approved"],
-                }
-            )
-        elif child is not None:
-            child_rows[child] = fig
-    months.sort(key=lambda m: m["month"])
-    hist = [totals.pop(h) for h in HIST_FIELDS]
+def stats_suppressed_for(*, scope: Scope, unit: Unit) -> bool:
+    """Every figure above the school is suppressed; school staff see their school in full."""
+    return not (scope.is_school_staff and unit.level == "school" and unit.pk == scope.school_id)
+
+
+def stats_dashboard(
+    *, scope: Scope, unit: Unit, filters: StatsFilters, tree: StatsTree | None = None
+) -> dict[str, Any]:
+    """Every figure of the dashboard of `unit` (already resolved inside `scope`), suppressed
+    for readers above the school (``portal.stats.suppression``): a hidden figure is None."""
+    suppressed = stats_suppressed_for(scope=scope, unit=unit)
+    if tree is None:
+        tree = stats_tree(
+            filters=filters,
+            school_id=None if suppressed else unit.pk,
+            suppressed=suppressed,
+        )
+    u = _unit_key(unit)
+    totals: dict[str, Any] = {k: tree.value(u, _key(k)) for k in TOTAL_FIGURES}
+    hist = [tree.true_value(u, ("h", i)) for i in range(len(HIST_FIELDS))]
+    shown_hist = [tree.value(u, ("h", i)) for i in range(len(HIST_FIELDS))]
+    scored = totals["scored"]
+    k = min_cell()
     median = median_seconds(hist)
+    if suppressed and (scored is None or sum(hist) < k):
+        median = None
     totals["median_seconds"] = round(median, 1) if median is not None else None
+    months = []
+    for m in tree.months:
+        if not tree.true_value(u, ("m", m, "requests")):
+            continue
+        months.append(
+            {
+                "month": m.strftime("%Y-%m"),
+                **{f: tree.value(u, ("m", m, _key(f))) for f in MONTH_FIGURES},
+            }
+        )
     return {
         "unit": unit.as_dict(),
-        "breadcrumbs": [u.as_dict() for u in stats_breadcrumbs(scope=scope, unit=unit)],
+        "breadcrumbs": [b.as_dict() for b in stats_breadcrumbs(scope=scope, unit=unit)],
         "filters": filters.as_dict(),
         "totals": totals,
         "median_human": human_duration(median),
-        "categories": [{"category": c, "requests": n} for c, n in categories.items()],
+        "categories": [{"category": c, "requests": tree.value(u, f"cat{c}")} for c in CATEGORIES],
         "months": months,
-        "children": _children(unit, child_rows),
+        "children": _children(unit, tree),
         "child_level": CHILD_LEVEL[unit.level],
-        "durations": [{"bucket": _duration_label(i), "requests": n} for i, n in enumerate(hist)],
-        "empty": totals["requests"] == 0,
+        "durations": [
+            {"bucket": _duration_label(i), "requests": n} for i, n in enumerate(shown_hist)
+        ],
+        "empty": tree.true_value(u, "requests") == 0,
+        "suppression": {
+            "applied": suppressed,
+            "min_cell": k,
+            "hidden": sum(
+                1
+                for c in tree.hidden - tree.lattice.unshown
+                if c[0] == u or tree.parent.get(c[0]) == u
+            ),
+        },
     }
 
 

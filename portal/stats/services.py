@@ -164,6 +164,16 @@ def stats_apply(old: StatsRow | None, new: StatsRow | None) -> None:
     with connection.cursor() as cur:
         cur.executemany(_UPSERT_SQL, rows)
         cur.executemany(_D_UPSERT_SQL, d_rows)
+    _changed()
+
+
+def _changed() -> None:
+    """Suppressed dashboards are cached per rollup generation: a new one now (this
+    transaction's own reads) and once more when it commits (everyone's)."""
+    from portal.stats.selectors import stats_generation_bump
+
+    stats_generation_bump()
+    transaction.on_commit(stats_generation_bump)
 
 
 class StatsTracker:
@@ -254,4 +264,6 @@ def stats_rebuild() -> int:
         cur.execute(REBUILD_SQL, {"tz": settings.TIME_ZONE})
         cur.execute(DISTRICT_REBUILD_SQL)
         cur.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
-        return cur.fetchone()[0]
+        count = cur.fetchone()[0]
+    _changed()
+    return count

@@ -5,3 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("scoring.simulator.urls")),
 ]
+
+handler404 = "scoring.simulator.views.route_not_found"

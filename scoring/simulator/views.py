@@ -165,3 +165,9 @@ def health(request: HttpRequest) -> HttpResponse:
             "loaded": selectors.simulated_counts(),
         },
     )
+
+
+def route_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 of the simulator served alone: JSON like every other answer (the portal's HTML
+    error pages need the portal's URLconf)."""
+    return _error(404, "not_found", "no such route")

@@ -18,6 +18,7 @@ PERSONAS = [
     "ministry_analyst",
     "rules_admin",
     "auditor",
+    "network_admin",
     "superuser",
     "norole",
 ]
@@ -102,6 +103,7 @@ OWN_ROUTES.update(
         ),
         "audit:audit-event-list": only({"auditor": 200, "superuser": 200}),
         "audit:audit-event-export": only({"auditor": 200, "superuser": 200}),
+        "audit:audit-person-views": POST_ONLY_PAGE,
         "api:aid-request-list": {**only(FAMILY_READERS), "anon": 403},
         "api:aid-request-detail": {**FAMILY_OBJECT, "anon": 403},
         "api:aid-request-decision": POST_ONLY_API,
@@ -265,3 +267,85 @@ OWN_ROUTES.update(
     }
 )
 ROUTE_KWARGS["accounts:api-token-revoke"] = rules_golden_kwargs  # a random id: POST only
+
+
+# --- network administration (portal.administration.urls) ---------------------------------------
+# Schools and staff of the network: the network administrator (and superusers); no family data.
+NETWORK_ADMINS = {"network_admin": 200, "superuser": 200}
+ADMIN_PAGE = only(NETWORK_ADMINS)
+OWN_ROUTES.update(
+    {
+        "administration:home": ADMIN_PAGE,
+        "administration:school-list": ADMIN_PAGE,
+        "administration:school-create": ADMIN_PAGE,
+        "administration:import-schools": ADMIN_PAGE,
+        "administration:school-edit": ADMIN_PAGE,
+        "administration:school-deactivate": ADMIN_PAGE,  # GET: the confirmation page
+        "administration:school-activate": POST_ONLY_PAGE,
+        "administration:staff-list": ADMIN_PAGE,
+        "administration:staff-create": ADMIN_PAGE,
+        "administration:import-staff": ADMIN_PAGE,
+        "administration:staff-edit": ADMIN_PAGE,
+        "administration:staff-move": ADMIN_PAGE,
+        "administration:staff-deactivate": ADMIN_PAGE,
+        "administration:staff-activate": POST_ONLY_PAGE,
+        "administration:staff-mfa-reset": ADMIN_PAGE,
+    }
+)
+
+# --- the family's side: decision letters, verification, notices (portal.letters, .notices) -----
+FOREIGN_PREFIXES["sms-sim:"] = "SMS gateway simulator: a stand-in for an external service"
+OWN_ROUTES.update(
+    {
+        # Public: whether a letter with a code exists (date, school, decision; nothing else).
+        "letters:verify-form": everyone(200, anon=200),
+        "letters:verify": everyone(200, anon=200),
+        # The letter of a decided request of school_a (names on it: family-level data).
+        "letters:letter-download": FAMILY_OBJECT,
+        "api:aid-request-letter": {**FAMILY_OBJECT, "anon": 403},
+        "notices:notices-opt-out": POST_ONLY_PAGE,
+    }
+)
+
+
+def admin_school_kwargs(world) -> dict:  # noqa: ANN001
+    return {"public_id": world.school_a.public_id}
+
+
+def admin_member_kwargs(world) -> dict:  # noqa: ANN001
+    return {"public_id": world.user("pedagogue_a").membership.public_id}
+
+
+for _name in ("school-edit", "school-deactivate", "school-activate"):
+    ROUTE_KWARGS[f"administration:{_name}"] = admin_school_kwargs
+for _name in ("staff-edit", "staff-move", "staff-deactivate", "staff-activate", "staff-mfa-reset"):
+    ROUTE_KWARGS[f"administration:{_name}"] = admin_member_kwargs
+
+
+def decided_request_kwargs(world) -> dict:  # noqa: ANN001
+    """A decided aid request of school_a (created once per world) for the letter routes."""
+    from portal.requests.models import AidRequest, Decision
+    from tests.portal.factories import request_data, student_iin
+
+    req = AidRequest.objects.filter(school=world.school_a, status="decided").first()
+    if req is None:
+        req = AidRequest(
+            school=world.school_a,
+            created_by=world.user("pedagogue_a"),
+            status="decided",
+            **request_data(student_iin=student_iin(77)),
+        )
+        req.save()
+        Decision.objects.create(request=req, outcome="reject", decided_by=world.user("pedagogue_a"))
+    return {"public_id": req.public_id}
+
+
+ROUTE_KWARGS.update(
+    {
+        "letters:verify": lambda world: {"code": "0000-0000-0000-0000-0000"},
+        "letters:letter-download": decided_request_kwargs,
+        "api:aid-request-letter": decided_request_kwargs,
+        "notices:notices-opt-out": aid_request_kwargs,
+    }
+)
+OBJECT_ROUTES |= {"letters:letter-download", "api:aid-request-letter", "notices:notices-opt-out"}

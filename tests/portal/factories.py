@@ -124,3 +124,32 @@ def totp_now(username: str) -> str:
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
     return format_hotp_value(hotp_value(demo_totp_secret(username), int(time.time()) // 30))
+
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "scoring/data/examples"
+EXAMPLE_NAMES = tuple(sorted(p.stem for p in EXAMPLES.glob("0*.json")))
+
+
+def example_card(name: str) -> dict[str, Any]:
+    """One of the nine worked examples (``scoring/data/examples/<name>.json``), decoded."""
+    import json
+
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def example_child_iin(name: str) -> str:
+    """The ИИН of the example family's youngest member (the student of a request)."""
+    members = example_card(name)["members"]
+    return max(members, key=lambda m: m["birth_date"])["iin"]
+
+
+class ExampleSource(FakeSource):
+    """A card source that answers with one worked example's card."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def fetch(self, iin: str):  # noqa: ANN201
+        self.calls += 1
+        return validate_fetched(example_card(self.name), iin, source="example")

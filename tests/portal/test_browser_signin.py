@@ -24,7 +24,7 @@ def test_it_signs_in_with_mfa_and_shows_the_home_page(
     with chromium_page() as page:
         page.goto(f"{live_server.url}/home/")
         assert "/accounts/login/" in page.url
-        page.get_by_label("Войти").fill(persona)
+        page.get_by_label("Логин или электронная почта").fill(persona)
         page.get_by_label("Пароль").fill(PASSWORD)
         page.get_by_role("button", name="Войти").click()
         page.wait_for_url("**/2fa/authenticate/**")

@@ -57,7 +57,7 @@ def _production_env(static_root: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k != "KOMEK_TESTING" and not k.startswith("FAMILY_CARD_SIM")
+        if k != "KOMEK_TESTING" and not k.startswith(("FAMILY_CARD_SIM", "SMS_SIM"))
     }
     env.update(
         {
@@ -189,6 +189,23 @@ def test_it_serves_hashed_static_files_with_debug_off(world, production_server):
     asset = httpx.get(production_server + css.group(1))
     assert asset.status_code == 200 and "max-age" in asset.headers["cache-control"]
     assert httpx.get(f"{production_server}/familycard-sim/v1/health").status_code == 404
+
+
+@pytestmark_db
+def test_error_pages_with_debug_off_are_in_the_readers_language_and_list_no_urls(
+    world, production_server
+):
+    """What `make demo` serves too (DEBUG off, portal.launcher.demo_env)."""
+    for lang, words in (
+        ("ru", "Страница не найдена"),
+        ("kk", "Бет табылмады"),
+        ("en", "Page not found"),
+    ):
+        r = httpx.get(f"{production_server}/no-such-page/", headers={"Accept-Language": lang})
+        assert r.status_code == 404 and words in r.text
+        assert "URLconf" not in r.text and "api/v1/" not in r.text and "Traceback" not in r.text
+    icon = re.search(r'href="(/static/favicon\.[0-9a-f]{12}\.svg)"', r.text)
+    assert icon and httpx.get(production_server + icon.group(1)).status_code == 200
 
 
 CSP_PROBE = """

@@ -23,7 +23,7 @@ SECRET = "s" * 40
 
 
 def _env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAMILY_CARD_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAMILY_CARD_", "SMS_SIM"))}
     env.pop("KOMEK_TESTING", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests of this process
     env.update(

@@ -3,8 +3,9 @@
     python manage.py pilot_report            # a table
     python manage.py pilot_report --json     # {"metrics": [...], "categories": {...}}
 
-Schools come from the school table; requests, flags and categories from the statistics rollup
-(the same figures the dashboards show). ``--requests``/``--high-welfare`` change the expected
+Schools come from the school table; requests, flags and categories from the seeded pilot
+cohort only, whatever else is in the database: requests typed by hand (e.g. while the demo
+seeds) are counted apart and never make the figures disagree. ``--requests``/``--high-welfare`` change the expected
 figures for a smaller seeded world (as ``seed_demo`` takes them).
 """
 
@@ -59,5 +60,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {label} {c}: {n:>7,} ({100 * n / total:5.1f} %)".replace(",", " ")
             )
+        self.stdout.write(
+            _("Других заявок в базе (введены вручную и т. п.): %(n)s — в сравнении не участвуют.")
+            % {"n": f"{report['other_requests']:,}".replace(",", " ")}
+        )
         ok = all(m["match"] for m in report["metrics"])
         self.stdout.write(_("Все показатели совпадают.") if ok else _("Есть расхождения."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -18,6 +19,7 @@ from portal.requests.models import (
     AidRequest,
     ConsentMethod,
     Decision,
+    FamilyLanguage,
     Ground,
     Status,
     validate_academic_year,
@@ -69,6 +71,11 @@ class AidRequestCreateSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, default=""
     )
     consent = ConsentSerializer(required=False, allow_null=True)
+    guardian_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    family_language = serializers.ChoiceField(
+        choices=FamilyLanguage.choices, required=False, allow_blank=True, default=""
+    )
+    notices_opt_out = serializers.BooleanField(required=False, default=False)
 
     def to_service_data(self) -> dict[str, Any]:
         data = dict(self.validated_data)
@@ -213,6 +220,8 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
         help_text="What the caller may do now (the transition table): decide, resubmit, "
         "contest, withdraw."
     )
+    letter = serializers.SerializerMethodField()
+    notices = serializers.SerializerMethodField()
 
     class Meta(AidRequestListSerializer.Meta):
         fields = [
@@ -222,6 +231,9 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
             "guardian_iin",
             "guardian_full_name",
             "guardian_phone",
+            "guardian_email",
+            "family_language",
+            "notices_opt_out",
             "comment",
             "consent",
             "attempt",
@@ -229,6 +241,8 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
             "recommendation",
             "decision",
             "actions",
+            "letter",
+            "notices",
         ]
 
     def _view(self) -> Any:
@@ -267,3 +281,32 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
     def get_decision(self, obj: AidRequest) -> dict[str, Any] | None:
         d = self._view().decision
         return DecisionSerializer(d).data if d else None
+
+    def get_letter(self, obj: AidRequest) -> dict[str, Any] | None:
+        from portal.letters.selectors import letters_for_request
+
+        letters = letters_for_request(scope=self.context["scope"], aid_request=obj)
+        if not letters:
+            return None
+        letter = letters[0]
+        return {
+            "code": letter.code_grouped,
+            "status": letter.status,
+            "issued_at": letter.issued_at,
+            "appeal_until": letter.appeal_until,
+            "url": reverse("api:aid-request-letter", args=[obj.public_id]),
+        }
+
+    def get_notices(self, obj: AidRequest) -> list[dict[str, Any]]:
+        from portal.notices.selectors import notices_for_request
+
+        return [
+            {
+                "event": n.event,
+                "channel": n.channel,
+                "status": n.status,
+                "attempts": n.attempts,
+                "sent_at": n.sent_at,
+            }
+            for n in notices_for_request(scope=self.context["scope"], aid_request=obj)
+        ]

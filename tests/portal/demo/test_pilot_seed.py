@@ -11,9 +11,12 @@ import uuid
 import pytest
 from django.core.management import call_command
 
+from portal.demo.pilot import pilot_cohort
 from portal.requests import services
 from portal.requests.models import AidRequest, Status
+from schools.models import Role
 from schools.scope import scope_for
+from schools.services import staff_member_create
 from tests.scoring.conftest import delete_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -58,6 +61,29 @@ def test_it_seeds_scores_and_reports_the_pilot_figures(simulator):
     }
     assert sum(got["categories"].values()) == 120 and got["categories"]["6"] == 5
 
+    assert got["cohort_requests"] == 120 and got["other_requests"] == 0
+
+    # Issue 16: a request typed by hand while the demo seeds (as its banner invites) is
+    # counted apart; the comparison still agrees and says how many other requests there are.
+    from tests.portal.factories import request_data, score
+
+    school = AidRequest.objects.first().school
+    hand = staff_member_create(
+        username="hand_typed", full_name="Педагог вручную", email="hand@test.kz",
+        role=Role.PEDAGOGUE, unit_kwargs={"school": school},
+    ).user  # fmt: skip
+    typed = services.aid_request_submit(
+        scope=scope_for(hand), actor=hand, data=request_data(), enqueue=False
+    )
+    assert score(typed) == Status.SCORED  # scored like any other, so the rollup counts it
+    with_hand = report(**SMALL)
+    assert all(m["match"] for m in with_hand["metrics"]), with_hand
+    assert with_hand["other_requests"] == 1 and with_hand["cohort_requests"] == 120
+    text = io.StringIO()
+    call_command("pilot_report", stdout=text, **SMALL)
+    assert "Других заявок в базе (введены вручную и т. п.): 1" in text.getvalue()
+    assert "Все показатели совпадают." in text.getvalue()
+
     # The published pilot figures do not match this small world.
     published = {m["name"]: m for m in report()["metrics"]}
     assert not published["requests_reviewed"]["match"]
@@ -65,10 +91,10 @@ def test_it_seeds_scores_and_reports_the_pilot_figures(simulator):
 
     # Re-running continues and duplicates nothing.
     call_command("seed_demo", workers=0, stdout=io.StringIO(), **SMALL)
-    assert AidRequest.objects.count() == 120
+    assert AidRequest.objects.count() == 120 + 1
 
     # Data that differ: a flagged request withdrawn is no longer "reviewed".
-    flagged = AidRequest.objects.filter(scorings__assessment__category=6).first()
+    flagged = pilot_cohort().filter(scorings__assessment__category=6).first()
     staff = flagged.school.staff.select_related("user").first().user
     services.aid_request_withdraw(scope=scope_for(staff), actor=staff, aid_request=flagged)
     bad = {m["name"]: m for m in report(**SMALL)["metrics"]}

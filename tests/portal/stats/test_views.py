@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -20,6 +21,12 @@ from tests.portal.factories import (
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/stats/"
+
+
+@pytest.fixture(autouse=True)
+def _no_suppression(settings):
+    """These tests check scoping on tiny figures; suppression has its own tests."""
+    settings.STATS_MIN_CELL = 1
 
 
 @pytest.fixture
@@ -197,3 +204,35 @@ def test_it_links_the_dashboard_from_home_and_nav(data, client_for):
         page = client_for(persona).get(reverse("portal:home")).content.decode()
         assert 'data-testid="stats-link"' in page
         assert f'href="{reverse("stats:dashboard")}"' in page
+
+
+def test_exports_state_the_unit_the_filters_and_the_time(data, client_for):
+    c = client_for("region_analyst")
+    params = {"level": "district", "code": "KAR-KAZ", "aid_kind": "meals", "decision": "none"}
+    text = c.get(reverse("stats:export-csv"), params).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    head = {r[0]: r[1] for r in rows[:12] if len(r) == 2}
+    assert head["Территория"] == "Район: г. Караганда, район имени Казыбек би (KAR-KAZ)"
+    assert head["Фильтр: Вид помощи"] == "горячее питание"
+    assert head["Фильтр: Решение"] == "без решения"
+    assert head["Фильтр: Основание"] == "все"
+    assert re.search(r"\d{1,2}:\d{2}", head["Время выгрузки"]), head["Время выгрузки"]
+    wb = load_workbook(io.BytesIO(c.get(reverse("stats:export-xlsx"), params).content))
+    info = {r[0]: r[1] for r in wb.worksheets[0].iter_rows(values_only=True) if r[0]}
+    assert wb.worksheets[0].title == "Сведения"
+    assert info["Территория"] == head["Территория"]
+    assert info["Фильтр: Вид помощи"] == "горячее питание"
+    assert re.search(r"\d{1,2}:\d{2}", info["Время выгрузки"])
+
+
+def test_drill_down_and_breadcrumbs_keep_the_filters(data, client_for):
+    c = client_for("region_analyst")
+    page = c.get(reverse("stats:dashboard"), {"aid_kind": "uniform", "category": "3"})
+    html = page.content.decode()
+    assert "level=district&amp;code=KAR-KAZ&amp;aid_kind=uniform&amp;category=3" in html
+    assert "export.csv?level=region&amp;code=KAR&amp;aid_kind=uniform&amp;category=3" in html
+    page = c.get(
+        reverse("stats:dashboard"),
+        {"level": "district", "code": "KAR-KAZ", "aid_kind": "uniform", "category": "3"},
+    ).content.decode()
+    assert "?level=region&amp;code=KAR&amp;aid_kind=uniform&amp;category=3" in page

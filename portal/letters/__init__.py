@@ -1,0 +1,1 @@
+"""Decision letters for families (PDF in kk/ru and en) and their public verification."""

@@ -1,0 +1,1 @@
+"""Notices to the guardian (SMS, e-mail) through an outbox delivered by Celery."""

@@ -1,0 +1,280 @@
+"""Writes of the notice outbox: rows in the event's transaction, delivery, opt-out.
+
+``notices_for_event`` is called inside the transaction of the event (a submitted request, a
+decision, an appeal's outcome): it writes one outbox row per channel (SMS to the guardian's
+phone; e-mail where one is given) and enqueues their delivery on commit. Delivery
+(``notice_deliver``, the body of the Celery task) sends with the row's idempotency key, so a
+retried or doubled task is still one message. A family that opted out gets ``skipped`` rows
+(visible on the request), never a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.audit.services import AuditAction, audit_record
+from portal.notices import texts
+from portal.notices.models import Notice
+from portal.requests.models import AidRequest
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(notice_id: int) -> None:
+    from portal.notices import tasks
+
+    tasks.notice_deliver.delay(notice_id)
+
+
+def _enqueue_on_commit(notice_id: int) -> None:
+    # robust: a broker outage never fails the event; the sweeper picks the row up later.
+    transaction.on_commit(lambda: _enqueue(notice_id), robust=True)
+
+
+_local = threading.local()
+
+
+@contextmanager
+def notices_suppressed() -> Iterator[None]:
+    """No notices for events inside (demo seeding of synthetic families only)."""
+    previous = getattr(_local, "suppressed", False)
+    _local.suppressed = True
+    try:
+        yield
+    finally:
+        _local.suppressed = previous
+
+
+def notices_for_event(*, aid_request: AidRequest, event: str, ref: str) -> list[Notice]:
+    """Outbox rows for ``event`` (idempotent per event, reference and channel)."""
+    if getattr(_local, "suppressed", False):
+        return []
+    req = aid_request
+    language = req.letter_language
+    channels = [(Notice.Channel.SMS, req.guardian_phone)]
+    if req.guardian_email:
+        channels.append((Notice.Channel.EMAIL, req.guardian_email))
+    rows = []
+    for channel, recipient in channels:
+        if channel == Notice.Channel.SMS:
+            subject, body = "", texts.sms_text(req, event, language)
+        else:
+            subject = texts.email_subject(event, language)
+            body = texts.email_text(req, event, language)
+        notice, created = Notice.objects.get_or_create(
+            idempotency_key=f"{event}:{ref}:{channel}",
+            defaults={
+                "request": req,
+                "event": event,
+                "channel": channel,
+                "recipient": recipient,
+                "language": language,
+                "subject": subject,
+                "body": body,
+                "status": Notice.Status.SKIPPED if req.notices_opt_out else Notice.Status.PENDING,
+            },
+        )
+        if created and notice.status == Notice.Status.PENDING:
+            _enqueue_on_commit(notice.pk)
+        rows.append(notice)
+    return rows
+
+
+def notices_on_submit(aid_request: AidRequest) -> None:
+    """The submit service's one call: "request received" (and an opt-out given at submission,
+    recorded in the audit log)."""
+    if aid_request.notices_opt_out:
+        if aid_request.notices_opt_out_at is None:
+            aid_request.notices_opt_out_at = timezone.now()
+            AidRequest.objects.filter(pk=aid_request.pk).update(
+                notices_opt_out_at=aid_request.notices_opt_out_at
+            )
+        from schools.scope import scope_for
+
+        submitter = aid_request.created_by
+        _audit_opt(
+            aid_request,
+            AuditAction.NOTICES_OPT_OUT,
+            scope=scope_for(submitter),
+            actor=submitter,
+            ip=None,
+        )
+    notices_for_event(aid_request=aid_request, event="received", ref=str(aid_request.public_id))
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def _send(notice: Notice) -> str:
+    if notice.channel == Notice.Channel.SMS:
+        from portal.notices.gateway import SmsGateway
+
+        with SmsGateway() as gateway:
+            return gateway.send(
+                to=notice.recipient, text=notice.body, idempotency_key=notice.idempotency_key
+            )
+    from portal.notices.gateway import GatewayUnavailable
+
+    message = EmailMessage(
+        subject=notice.subject,
+        body=notice.body,
+        to=[notice.recipient],
+        headers={"Message-ID": f"<{notice.public_id}@komek>"},
+    )
+    try:
+        message.send(fail_silently=False)
+    except OSError:
+        raise GatewayUnavailable("smtp") from None
+    return f"email:{notice.public_id}"
+
+
+def _audit_delivery(notice: Notice, action: AuditAction, outcome: str = "ok") -> None:
+    audit_record(
+        action=action,
+        object_type="notice",
+        object_id=str(notice.public_id),
+        school_id=notice.request.school_id,
+        outcome=outcome,
+        detail={
+            "aid_request": str(notice.request.public_id),
+            "event": notice.event,
+            "channel": notice.channel,
+            "attempts": notice.attempts,
+            "error": notice.last_error,
+        },
+    )
+
+
+def notice_deliver(*, notice_id: int, final_try: bool = True) -> str:
+    """Deliver one outbox row (the body of the Celery task). Idempotent.
+
+    Returns "sent", "skipped", "failed" or "done" (nothing to do). Raises
+    :class:`~portal.notices.gateway.GatewayUnavailable` on a transient error when this is not
+    the final try (the task retries it).
+    """
+    from portal.notices.gateway import GatewayRejected, GatewayUnavailable
+
+    with transaction.atomic():
+        notice = (
+            Notice.objects.unscoped()
+            .select_for_update(of=("self",))
+            .select_related("request")
+            .get(pk=notice_id)
+        )
+        if notice.status != Notice.Status.PENDING:
+            return "done"
+        if notice.request.notices_opt_out:
+            notice.status = Notice.Status.SKIPPED
+            notice.save(update_fields=["status", "updated_at"])
+            return "skipped"
+        notice.attempts += 1
+        notice.save(update_fields=["attempts", "updated_at"])
+
+    try:
+        provider_id = _send(notice)
+    except GatewayUnavailable as exc:
+        with transaction.atomic():
+            notice = Notice.objects.unscoped().select_for_update().get(pk=notice_id)
+            notice.last_error = exc.code
+            if final_try:
+                notice.status = Notice.Status.FAILED
+                notice.save(update_fields=["status", "last_error", "updated_at"])
+                _audit_delivery(notice, AuditAction.NOTICE_FAILED, "error")
+            else:
+                notice.save(update_fields=["last_error", "updated_at"])
+        if not final_try:
+            raise
+        return "failed"
+    except GatewayRejected as exc:
+        with transaction.atomic():
+            notice = Notice.objects.unscoped().select_for_update().get(pk=notice_id)
+            notice.status, notice.last_error = Notice.Status.FAILED, exc.code
+            notice.save(update_fields=["status", "last_error", "updated_at"])
+            _audit_delivery(notice, AuditAction.NOTICE_FAILED, "error")
+        return "failed"
+
+    with transaction.atomic():
+        notice = Notice.objects.unscoped().select_for_update().get(pk=notice_id)
+        if notice.status != Notice.Status.PENDING:
+            return "done"
+        notice.status = Notice.Status.SENT
+        notice.provider_id = provider_id
+        notice.sent_at = timezone.now()
+        notice.last_error = ""
+        notice.save(update_fields=["status", "provider_id", "sent_at", "last_error", "updated_at"])
+        _audit_delivery(notice, AuditAction.NOTICE_SENT)
+    return "sent"
+
+
+@transaction.atomic
+def notices_requeue_pending(*, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """The outbox relay: re-enqueue pending rows nobody touched for ``older_than``."""
+    cutoff = (now or timezone.now()) - older_than
+    ids = list(
+        Notice.objects.unscoped()
+        .select_for_update(skip_locked=True)
+        .filter(status=Notice.Status.PENDING, updated_at__lt=cutoff)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in ids:
+        _enqueue_on_commit(pk)
+    Notice.objects.unscoped().filter(pk__in=ids).update(updated_at=timezone.now())
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- opt-out
+
+
+def _audit_opt(
+    req: AidRequest, action: AuditAction, *, scope: Any, actor: Any, ip: str | None
+) -> None:
+    audit_record(
+        action=action,
+        scope=scope,
+        actor=actor,
+        object_type="aid_request",
+        object_id=str(req.public_id),
+        school_id=req.school_id,
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def notices_opt_out_set(
+    *, scope: Any, actor: Any, aid_request: AidRequest, opted_out: bool, ip: str | None = None
+) -> AidRequest:
+    """Record the guardian's choice (told to the school): no notices, or notices again.
+    Pending notices of an opted-out family are never sent."""
+    if not scope.is_school_staff or not scope.contains_school(aid_request.school_id):
+        raise PermissionDenied(_("Отказ от уведомлений записывают сотрудники школы."))
+    req = AidRequest.objects.select_for_update().get(pk=aid_request.pk)
+    if req.notices_opt_out == opted_out:
+        return req
+    req.notices_opt_out = opted_out
+    req.notices_opt_out_at = timezone.now() if opted_out else None
+    req.save(update_fields=["notices_opt_out", "notices_opt_out_at", "updated_at"])
+    if opted_out:
+        Notice.objects.filter(request=req, status=Notice.Status.PENDING).update(
+            status=Notice.Status.SKIPPED, updated_at=timezone.now()
+        )
+    _audit_opt(
+        req,
+        AuditAction.NOTICES_OPT_OUT if opted_out else AuditAction.NOTICES_OPT_IN,
+        scope=scope,
+        actor=actor,
+        ip=ip,
+    )
+    aid_request.refresh_from_db()
+    return req
