@@ -30,6 +30,10 @@ from portal.stats.services import StatsTracker
 
 logger = logging.getLogger(__name__)
 
+#: The reason code of a request held back because the card service did not answer; such
+#: requests are re-queued by :func:`aid_requests_requeue_held` once it answers again.
+CARD_UNAVAILABLE = "card_unavailable"
+
 SUBMIT_FIELDS = (
     "student_iin",
     "student_full_name",
@@ -109,7 +113,9 @@ def _enqueue(request_id: int) -> None:
 
 def _enqueue_on_commit(req: AidRequest) -> None:
     pk = req.pk
-    transaction.on_commit(lambda: _enqueue(pk))
+    # robust: a broker that is down must not turn a saved request into a 500; the request
+    # stays queued and the sweeper enqueues it when the broker is back.
+    transaction.on_commit(lambda: _enqueue(pk), robust=True)
 
 
 def latest_scoring(req: AidRequest) -> AidRequestScoring | None:
@@ -265,16 +271,17 @@ def aid_request_score(
     except CardServiceUnavailable as exc:
         if not final_try:
             raise
-        reason = _("Сервис карт семьи недоступен после всех попыток: %(detail)s") % {
-            "detail": str(exc)
-        }
-        return _needs_review_if_current(request_id, attempt, reason, "unavailable")
+        reason = _(
+            "Сервис карт семьи недоступен после всех попыток: %(detail)s Заявка будет "
+            "отправлена на оценку автоматически, когда сервис снова ответит."
+        ) % {"detail": str(exc)}
+        return _needs_review_if_current(request_id, attempt, reason, CARD_UNAVAILABLE)
     except CardNotFound:
         return _needs_review_if_current(
             request_id, attempt, _("Карта семьи не найдена."), "not_found"
         )
     except CardMalformed as exc:
-        return _needs_review_if_current(request_id, attempt, str(exc), "malformed")
+        return _needs_review_if_current(request_id, attempt, str(exc), "card_invalid")
     except CardSourceError as exc:
         return _needs_review_if_current(request_id, attempt, str(exc), exc.code)
     finally:
@@ -305,7 +312,7 @@ def aid_request_score(
         except CardError as exc:
             problems = "; ".join(str(getattr(p, "message", p)) for p in exc.problems[:5])
             reason = _("Карта семьи не прошла проверку: %(problems)s") % {"problems": problems}
-            return _needs_review_locked(req, reason, "card", stats)
+            return _needs_review_locked(req, reason, "card_invalid", stats)
         except RuleSet.DoesNotExist:
             reason = _("Нет действующего набора правил оценки.")
             return _needs_review_locked(req, reason, "no_ruleset", stats)
@@ -328,14 +335,21 @@ def aid_request_score(
 
 
 @transaction.atomic
-def aid_requests_requeue_stuck(*, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
-    """Re-enqueue requests stuck in queued/scoring for longer than `older_than`."""
+def aid_requests_requeue_stuck(
+    *,
+    older_than: dt.timedelta,
+    now: dt.datetime | None = None,
+    statuses: tuple[str, ...] | None = None,
+    limit: int = 500,
+) -> int:
+    """Re-enqueue requests stuck in queued/scoring (or only ``statuses``) for longer than
+    `older_than`."""
     cutoff = (now or timezone.now()) - older_than
     stuck = list(
         AidRequest.objects.unscoped()
         .select_for_update(skip_locked=True)
-        .filter(status__in=ACTIVE_STATUSES, status_changed_at__lt=cutoff)
-        .order_by("status_changed_at")[:500]
+        .filter(status__in=statuses or ACTIVE_STATUSES, status_changed_at__lt=cutoff)
+        .order_by("status_changed_at")[:limit]
     )
     for req in stuck:
         previous = req.status
@@ -345,6 +359,71 @@ def aid_requests_requeue_stuck(*, older_than: dt.timedelta, now: dt.datetime | N
         _audit_request(req, "aid_request.requeue", detail={"from": previous})
         _enqueue_on_commit(req)
     return len(stuck)
+
+
+def _held_back_ids(limit: int, since: dt.datetime) -> list[int]:
+    """Requests whose CURRENT attempt ended in needs_review with reason code card_unavailable
+    (read from the needs_review audit events of the last days)."""
+    events = (
+        AuditEvent.objects.filter(
+            action="aid_request.needs_review",
+            object_type="aid_request",
+            created_at__gte=since,
+            detail__reason_code=CARD_UNAVAILABLE,
+        )
+        .order_by("created_at")
+        .values_list("object_id", "detail")
+    )
+    attempts: dict[str, int] = {}
+    for object_id, detail in events.iterator(chunk_size=2000):
+        attempts[object_id] = int((detail or {}).get("attempt") or 0)
+    if not attempts:
+        return []
+    ids: list[int] = []
+    rows = (
+        AidRequest.objects.unscoped()
+        .filter(status=Status.NEEDS_REVIEW, public_id__in=list(attempts))
+        .order_by("status_changed_at")
+        .values_list("pk", "public_id", "attempt")
+    )
+    for pk, public_id, attempt in rows:
+        if attempts.get(str(public_id)) == attempt:
+            ids.append(pk)
+            if len(ids) >= limit:
+                break
+    return ids
+
+
+def aid_requests_held_back(*, days: int = 7) -> int:
+    """How many requests wait for the card service (needs_review, card_unavailable)."""
+    return len(_held_back_ids(10_000, timezone.now() - dt.timedelta(days=days)))
+
+
+@transaction.atomic
+def aid_requests_requeue_held(*, limit: int = 500, days: int = 7) -> int:
+    """Re-queue the requests held back because the card service was unavailable (their current
+    attempt ended in needs_review with code card_unavailable): a new attempt, queued, audited.
+    Called when the service answers again."""
+    ids = _held_back_ids(limit, timezone.now() - dt.timedelta(days=days))
+    if not ids:
+        return 0
+    held = list(
+        AidRequest.objects.unscoped()
+        .select_for_update(skip_locked=True)
+        .filter(pk__in=ids, status=Status.NEEDS_REVIEW)
+    )
+    for req in held:
+        stats = StatsTracker(req.pk)
+        req.attempt += 1
+        _set_status(req, Status.QUEUED)
+        stats.done()
+        _audit_request(
+            req,
+            "aid_request.requeue",
+            detail={"from": Status.NEEDS_REVIEW, "reason_code": CARD_UNAVAILABLE},
+        )
+        _enqueue_on_commit(req)
+    return len(held)
 
 
 def aid_request_rescore(

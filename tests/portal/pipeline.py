@@ -36,7 +36,7 @@ class Worker:
     def start(self) -> None:
         cmd = [
             sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo",
-            "-Q", self.queue, "--without-heartbeat", "--without-gossip", "--without-mingle",
+            "-Q", f"{self.queue},{self.queue}-sweeper", "--without-heartbeat", "--without-gossip", "--without-mingle",
             "--loglevel", "WARNING",
         ]  # fmt: skip
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
