@@ -51,6 +51,8 @@ def retry_countdown(
 def _drop_connection() -> None:
     """After a database error the connection may be dead: close it so the next try opens a
     fresh one (never inside an atomic block: the task runs outside any)."""
+    if connection.in_atomic_block:
+        return
     try:
         connection.close()
     except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is gone anyway
@@ -104,7 +106,7 @@ def aid_request_score(
             countdown=countdown,
             args=(request_id,),
             kwargs={"since": since, "free": free + (0 if counted else 1)},
-            max_retries=None,  # the budgets above decide
+            max_retries=self.request.retries + 1,  # the budgets above decide
             exc=None,
         )
 
