@@ -150,11 +150,11 @@ def aid_request_score(
 def _scoring_backlog() -> int | None:
     """Messages waiting in the scoring queue (None when the broker cannot be asked)."""
     from portal.celery import app
-    from scoring.circuit import redis_client
 
     try:
-        return int(redis_client(settings.REDIS_URL).llen(app.conf.task_default_queue))
-    except Exception:  # noqa: BLE001
+        with app.connection_for_read() as conn:
+            return int(conn.default_channel.client.llen(app.conf.task_default_queue))
+    except Exception:  # noqa: BLE001 - not a Redis broker, or unreachable
         return None
 
 
