@@ -31,6 +31,7 @@ MFA_PENDING_URL_NAMES = frozenset(
         "mfa_activate_totp",
         "set_language",
         "healthz",
+        "readyz",
     }
 )
 MFA_PENDING_PREFIXES = ("/static/",)

@@ -70,6 +70,7 @@ if FAMILY_CARD_SIM_ENABLED:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("portal"), "scoring.simulator")
 
 MIDDLEWARE = [
+    "portal.metrics.RequestTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.BodySizeLimitMiddleware",

@@ -90,6 +90,9 @@ _TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 #: Sent (``sender=`` the source) when a half-open breaker closes: the service is back.
 card_service_recovered = django.dispatch.Signal()
+#: Sent after every fetch: ``seconds``, ``outcome`` (ok, not_found, malformed, rejected,
+#: unavailable) and ``reason`` (why it was unavailable, else ""). For metrics; no personal data.
+card_fetch_observed = django.dispatch.Signal()
 
 
 def _setting(name: str) -> Any:
@@ -353,6 +356,26 @@ class HttpFamilyCardSource(FamilyCardSource):
     # -- public --------------------------------------------------------------------------
 
     def fetch(self, iin: str) -> FetchedCard:
+        started = time.perf_counter()
+        outcome, reason = "ok", ""
+        try:
+            return self._fetch(iin)
+        except CardServiceUnavailable as exc:
+            outcome, reason = "unavailable", exc.reason
+            raise
+        except CardSourceError as exc:
+            outcome = exc.code
+            raise
+        finally:
+            if card_fetch_observed.receivers:
+                card_fetch_observed.send(
+                    sender=type(self),
+                    seconds=time.perf_counter() - started,
+                    outcome=outcome,
+                    reason=reason,
+                )
+
+    def _fetch(self, iin: str) -> FetchedCard:
         if not is_valid_iin(iin):
             raise CardRequestRejected(None)
         ref = iin_ref(iin)

@@ -25,6 +25,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
+from portal import metrics
 from portal.requests import services
 from scoring.sources import card_service_recovered
 
@@ -101,6 +102,8 @@ def aid_request_score(
     final_try = spent >= self.max_retries or budget_left <= 0
 
     def again(countdown: float, *, counted: bool) -> str:
+        nonlocal outcome
+        outcome = "retry"
         countdown = max(0.05, min(countdown, max(budget_left, 0.05)))
         raise self.retry(
             countdown=countdown,
@@ -110,9 +113,15 @@ def aid_request_score(
             exc=None,
         )
 
+    started = time.perf_counter()
+    outcome = "error"
     try:
-        return services.aid_request_score(request_id=request_id, final_try=final_try)
+        outcome = services.aid_request_score(request_id=request_id, final_try=final_try)
+        if outcome == "scored":
+            _observe_wait(request_id)
+        return outcome
     except Retry:
+        outcome = "retry"
         raise
     except CardServiceUnavailable as exc:
         circuit = exc.reason == "circuit_open"
@@ -123,15 +132,17 @@ def aid_request_score(
         _drop_connection()
         logger.warning("request %s: database error (%s), retrying", request_id, type(exc).__name__)
         if final_try:
-            return _mark_failed(
+            outcome = _mark_failed(
                 request_id, _("Оценка не удалась: база данных не отвечала. Оцените заявку снова.")
             )
+            return outcome
         return again(retry_countdown(spent), counted=True)
     except SoftTimeLimitExceeded:
         logger.warning("request %s: the soft time limit was reached", request_id)
-        return _mark_failed(
+        outcome = _mark_failed(
             request_id, _("Оценка не уложилась в отведённое время. Оцените заявку снова.")
         )
+        return outcome
     except Exception as exc:  # noqa: BLE001 - a bug must not leave the request in `scoring`
         # The message may quote data: log the type and where, never the text.
         logger.error(
@@ -140,10 +151,36 @@ def aid_request_score(
             type(exc).__name__,
             "".join(traceback.format_tb(exc.__traceback__)),
         )
-        return _mark_failed(
+        outcome = _mark_failed(
             request_id,
             _("Оценка не удалась из-за внутренней ошибки (%(error)s).")
             % {"error": type(exc).__name__},
+        )
+        return outcome
+    finally:
+        metrics.observe(
+            "komek_task_duration_seconds",
+            time.perf_counter() - started,
+            task="aid_request_score",
+            outcome=outcome,
+        )
+        metrics.inc("komek_task_outcomes_total", task="aid_request_score", outcome=outcome)
+
+
+def _observe_wait(request_id: int) -> None:
+    from django.utils import timezone
+
+    from portal.requests.models import AidRequest
+
+    created = (
+        AidRequest.objects.unscoped()
+        .filter(pk=request_id)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if created is not None:
+        metrics.observe(
+            "komek_submit_to_scored_seconds", (timezone.now() - created).total_seconds()
         )
 
 

@@ -48,6 +48,8 @@ def only(allowed: dict[str, int], default: int = 403) -> dict[str, int]:
 OWN_ROUTES: dict[str, dict[str, int]] = {
     "home-root": everyone(200),
     "healthz": everyone(200, anon=200),
+    "readyz": everyone(200, anon=200),
+    "metrics": only({"superuser": 200}),
     "portal:home": everyone(200),
     "schools:school-list": only(ANALYSTS),
     # school_a (KAR, district KAZ): out of scope → 404, in scope → 200.
