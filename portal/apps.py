@@ -16,5 +16,8 @@ class PortalConfig(AppConfig):
         from portal.roles import role_groups_sync
 
         metrics.connect_signals()
+        from portal.devserver import install_for_runserver
+
+        install_for_runserver()
 
         post_migrate.connect(role_groups_sync, sender=self, dispatch_uid="komek-role-groups")

@@ -103,3 +103,13 @@ def _fetch_through_a_failing_service() -> None:
     with pytest.raises(CardServiceUnavailable):
         source.fetch(student_iin(1))
     breaker.reset()
+
+
+def test_runserver_uses_the_server_that_closes_connections():
+    from django.contrib.staticfiles.management.commands.runserver import Command as Static
+    from django.core.management.commands.runserver import Command
+
+    from portal.devserver import ClosingWSGIServer
+
+    assert Command.server_cls is ClosingWSGIServer
+    assert Static.server_cls is ClosingWSGIServer

@@ -107,8 +107,18 @@ class Command(BaseCommand):
             )
             self.stdout.flush()
 
+        from portal.devserver import ClosingWSGIServer
+
         try:
-            run(HOST, port, application, ipv6=False, threading=True, on_bind=announce)
+            run(
+                HOST,
+                port,
+                application,
+                ipv6=False,
+                threading=True,
+                on_bind=announce,
+                server_cls=ClosingWSGIServer,  # each thread closes its DB connection
+            )
         except OSError as exc:
             raise CommandError(
                 _("Не удалось открыть порт %(port)d: %(error)s") % {"port": port, "error": exc}
