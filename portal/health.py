@@ -53,7 +53,7 @@ def check_broker() -> dict[str, Any]:
 
 def check_card_service() -> dict[str, Any]:
     """The breaker's state and a probe of the card endpoint (cached a few seconds)."""
-    from scoring.sources import card_breaker, get_card_source
+    from scoring.sources import card_breaker, new_card_source
 
     with _card_lock:
         cached = _card_cache.get("result")
@@ -61,7 +61,7 @@ def check_card_service() -> dict[str, Any]:
             return cached[1]
     started = time.perf_counter()
     try:
-        source = get_card_source()
+        source = new_card_source()
     except Exception as exc:  # noqa: BLE001 - misconfigured
         result: dict[str, Any] = {"ok": False, "error": type(exc).__name__}
     else:

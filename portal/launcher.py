@@ -211,10 +211,19 @@ def cmd_demo(port: int, seed: bool) -> int:
     spawn(
         "celery worker",
         [
-            PY, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO",
-            "--concurrency", "2",
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
             # the scoring queue and the sweeper's own queue (portal/celery.py)
-            "-Q", f"{queue},{queue}-sweeper",
+            "-Q",
+            f"{queue},{queue}-sweeper",
         ],  # fmt: skip
     )
     spawn(

@@ -34,6 +34,7 @@ import logging
 import random
 import re
 import ssl
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -68,6 +69,7 @@ __all__ = [
     "get_card_source",
     "iin_ref",
     "install_log_redaction",
+    "new_card_source",
     "validate_fetched",
 ]
 
@@ -335,6 +337,7 @@ class HttpFamilyCardSource(FamilyCardSource):
         api_key: str = "",
         deadline: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        keep_alive: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -352,6 +355,8 @@ class HttpFamilyCardSource(FamilyCardSource):
         self.deadline = float(deadline) if deadline else None
         self._clock = clock
         self._expires: float | None = None
+        # Shared per thread by get_card_source(): close() keeps the kept-alive connections.
+        self.keep_alive = keep_alive
 
     # -- public --------------------------------------------------------------------------
 
@@ -452,6 +457,11 @@ class HttpFamilyCardSource(FamilyCardSource):
         return ok
 
     def close(self) -> None:
+        if self.keep_alive:
+            return
+        self.close_connections()
+
+    def close_connections(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -603,8 +613,38 @@ def card_breaker() -> CircuitBreaker:
     )
 
 
+_per_thread = threading.local()
+
+
+def _source_config() -> tuple[Any, ...]:
+    names = (
+        "FAMILY_CARD_URL", "FAMILY_CARD_CONNECT_TIMEOUT", "FAMILY_CARD_READ_TIMEOUT",
+        "FAMILY_CARD_ATTEMPTS", "FAMILY_CARD_BACKOFF_BASE", "FAMILY_CARD_BACKOFF_MAX",
+        "FAMILY_CARD_DEADLINE", "FAMILY_CARD_BREAKER_FAILURES", "FAMILY_CARD_BREAKER_RATE",
+        "FAMILY_CARD_BREAKER_WINDOW", "FAMILY_CARD_BREAKER_PROBES",
+        "FAMILY_CARD_BREAKER_COOLDOWN", "FAMILY_CARD_REDIS_PREFIX", "FAMILY_CARD_API_KEY",
+        "PORTAL_BASE_URL", "REDIS_URL",
+    )  # fmt: skip
+    return tuple(_setting(n) for n in names)
+
+
 def get_card_source() -> FamilyCardSource:
-    """The configured card source (reads settings at call time)."""
+    """The configured card source (reads settings at call time): one per thread, reused from
+    task to task so its connections to the service stay alive (``close()`` keeps them); a
+    new one when the settings change."""
+    config = _source_config()
+    cached = getattr(_per_thread, "source", None)
+    if cached is not None and cached[0] == config:
+        return cached[1]
+    if cached is not None:
+        cached[1].close_connections()
+    source = new_card_source(keep_alive=True)
+    _per_thread.source = (config, source)
+    return source
+
+
+def new_card_source(*, keep_alive: bool = False) -> HttpFamilyCardSource:
+    """A card source of its own (closing it closes its connections)."""
     return HttpFamilyCardSource(
         card_service_url(),
         connect_timeout=float(settings.FAMILY_CARD_CONNECT_TIMEOUT),
@@ -615,4 +655,5 @@ def get_card_source() -> FamilyCardSource:
         backoff_max=float(_setting("FAMILY_CARD_BACKOFF_MAX")),
         api_key=str(getattr(settings, "FAMILY_CARD_API_KEY", "") or ""),
         deadline=float(_setting("FAMILY_CARD_DEADLINE")),
+        keep_alive=keep_alive,
     )
