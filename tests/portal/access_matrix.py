@@ -104,6 +104,12 @@ OWN_ROUTES.update(
         "api:aid-request-decision": POST_ONLY_API,
         "api:aid-request-contest": POST_ONLY_API,
         "api:aid-request-withdraw": POST_ONLY_API,
+        "api:aid-request-batch": POST_ONLY_API,
+        "requests:class-list-upload": only(SCHOOL_STAFF),
+        # an unknown batch: 404 for school staff, 403 for every other role
+        "requests:class-list-progress": only(
+            {"pedagogue_a": 404, "principal_a": 404, "pedagogue_c": 404}
+        ),
         "api:schema": everyone(200, anon=200),
         "api:docs": everyone(200, anon=200),
     }
@@ -138,6 +144,7 @@ def aid_request_kwargs(world) -> dict:  # noqa: ANN001
 
 
 ROUTE_KWARGS = dict.fromkeys(OBJECT_ROUTES, aid_request_kwargs)
+ROUTE_KWARGS["requests:class-list-progress"] = lambda world: {"batch_id": "0" * 32}
 
 
 # --- rules administration (portal.rules.urls) ---------------------------------------------------

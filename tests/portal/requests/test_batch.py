@@ -185,3 +185,46 @@ def test_the_api_refuses_other_roles_and_empty_lists(world, api):
     other = APIClient()
     other.force_authenticate(world.user("district_analyst"))
     assert other.post(BATCH, {"items": [api_payload()]}, format="json").status_code == 403
+
+
+# --------------------------------------------------------------------------- page
+
+
+def _upload(client, content: bytes, name: str = "class.csv", **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        "/requests/class-list/", {"file": SimpleUploadedFile(name, content), **extra}
+    )
+
+
+def test_the_page_shows_errors_by_line_and_field_and_saves_nothing(world, no_enqueue):
+    from django.test import Client
+
+    from tests.auth import login_with_mfa
+
+    client = login_with_mfa(Client(), world.user("pedagogue_a"))
+    data = [request_data(student_iin=student_iin(i)) for i in (1, 2)]
+    data[1]["guardian_phone"] = "12"
+    r = _upload(client, _csv(data))
+    assert r.status_code == 400
+    html = r.content.decode()
+    assert 'data-testid="class-list-error-table"' in html and "<td>3</td>" in html
+    assert not AidRequest.objects.exists()
+
+
+def test_the_page_saves_and_shows_the_progress(world, monkeypatch):
+    from django.test import Client
+
+    from tests.auth import login_with_mfa
+
+    monkeypatch.setattr(batch, "_enqueue_all", lambda ids: None)
+    client = login_with_mfa(Client(), world.user("pedagogue_a"))
+    data = [request_data(student_iin=student_iin(i)) for i in (1, 2, 3)]
+    r = _upload(client, _csv(data))
+    assert r.status_code == 302, r.content.decode()[:2000]
+    page = client.get(r["Location"])
+    assert page.status_code == 200 and 'data-testid="class-list-progress"' in page.content.decode()
+    partial = client.get(r["Location"], HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 1s"' in partial.content.decode()  # still queued: it polls
+    assert AidRequest.objects.count() == 3
