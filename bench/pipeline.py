@@ -62,7 +62,10 @@ def cpu_used(procs: list, pg_before: float) -> list[tuple[str, float]]:
     import psutil
 
     out = []
-    for name, p in zip(["API server", "card simulator", "Celery worker"], procs, strict=False):
+    names = ["API server", "card simulator"] + [
+        f"Celery worker {k + 1}" for k in range(len(procs) - 2)
+    ]
+    for name, p in zip(names, procs, strict=False):
         total = 0.0
         try:
             parent = psutil.Process(p.pid)
@@ -183,6 +186,13 @@ def main() -> None:
     ap.add_argument("--submitters", type=int, default=20)
     ap.add_argument("--latency-ms", type=int, default=100)
     ap.add_argument("--worker-threads", type=int, default=16)
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Celery worker processes on the scoring queue (scale-out); the first also "
+        "serves the sweeper's queue",
+    )
     ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
     ap.add_argument("--web-nice", type=int, default=10, help="CPU niceness of the API server")
     ap.add_argument(
@@ -275,12 +285,17 @@ def main() -> None:
              "-w", "2", "--threads", "8", "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True,
         ),
-        subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", args.pool,
-             "-c", str(args.worker_threads), "-Q", queue, "--without-heartbeat",
-             "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-            cwd=ROOT, env=env, start_new_session=True,
-        ),
+        *[
+            subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", args.pool,
+                 "-c", str(args.worker_threads), "-n", f"bench{k}@%h",
+                 "-Q", f"{queue},{queue}-sweeper" if k == 0 else queue,
+                 "--without-heartbeat", "--without-gossip", "--without-mingle",
+                 "--loglevel", "WARNING"],
+                cwd=ROOT, env=env, start_new_session=True,
+            )
+            for k in range(args.workers)
+        ],
     ]  # fmt: skip
     try:
         import httpx
@@ -361,7 +376,7 @@ def main() -> None:
         lat = sorted((r.created_at - r.request.created_at).total_seconds() for r in rows)
         other = AidRequest.objects.exclude(status=Status.SCORED).count()
         print(f"requests: {args.requests}, submitters: {args.submitters}, "
-              f"simulator latency: {args.latency_ms} ms, worker: {args.pool} × {args.worker_threads}, "
+              f"simulator latency: {args.latency_ms} ms, workers: {args.workers} × {args.pool} × {args.worker_threads}, "
               f"API server nice {args.web_nice}, offered load: "
               f"{f'{args.rate:g} requests/s' if args.rate else 'unpaced'}")  # fmt: skip
         print(f"submit errors: {len(errors)}; not scored: {other}")
