@@ -180,6 +180,71 @@ def profile_in_process(n: int, school, user, guardian: str, today: dt.date) -> N
         print(f"    {tt * 1000 / len(ids):6.2f}  {name} ({short}:{line})")
 
 
+def profile_submissions(n: int, token: str, guardian: str, today: dt.date) -> None:
+    """``n`` API submissions through the whole middleware stack in this process (Django's test
+    client, no network), CPU per submission and the heaviest steps."""
+    import cProfile
+    import json
+    import pstats
+
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    from schools.identifiers import make_identifier
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    bodies = []
+    serial = 0
+    while len(bodies) < n + 1:
+        iin = make_identifier(f"140101{7}{serial:04d}"[:11])
+        serial += 1
+        if iin:
+            bodies.append(json.dumps({
+                "student_iin": iin, "student_full_name": "Бенч Апи", "grade": 5,
+                "guardian_iin": guardian, "guardian_full_name": "Бенч Родитель",
+                "guardian_phone": "+77010000000", "ground": "asp", "aid_kind": "uniform",
+                "amount_kzt": 50851, "academic_year": "2026-2027",
+                "consent": {"method": "egov_sms", "reference": "bench",
+                            "given_on": (today - dt.timedelta(days=1)).isoformat(),
+                            "valid_until": (today + dt.timedelta(days=30)).isoformat()},
+            }))  # fmt: skip
+    with override_settings(ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"]):
+        post = lambda body: client.post(  # noqa: E731
+            "/api/v1/aid-requests/", body, content_type="application/json"
+        )
+        first = post(bodies.pop())
+        if first.status_code != 201:
+            print(f"profile of submissions skipped: HTTP {first.status_code} {first.content[:200]!r}")
+            return
+        prof = cProfile.Profile(time.process_time)
+        cpu0 = time.process_time()
+        prof.enable()
+        for body in bodies:
+            post(body)
+        prof.disable()
+    cpu = time.process_time() - cpu0
+    stats = pstats.Stats(prof)
+    print(f"profile: {len(bodies)} API submissions in this process, {cpu * 1000 / len(bodies):.1f}"
+          " ms CPU each (under cProfile; PostgreSQL not counted)")  # fmt: skip
+    steps = {
+        "token authentication": ("knox/auth.py", "authenticate"),
+        "serializer validation": ("rest_framework/serializers.py", "is_valid"),
+        "aid_request_submit (service)": ("portal/requests/services.py", "aid_request_submit"),
+        "  of which full_clean": ("django/db/models/base.py", "full_clean"),
+        "  of which audit": ("portal/audit/services.py", "audit_record"),
+        "  of which statistics": ("portal/stats/services.py", "done"),
+        "  of which enqueue (broker)": ("portal/requests/services.py", "_enqueue"),
+        "response (detail serializer + view data)": ("portal/requests/api/views.py", "detail_response"),
+    }  # fmt: skip
+    for label, (path, func) in steps.items():
+        total = sum(
+            ct
+            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
+            if name == func and file.endswith(path)
+        )
+        print(f"  {label:42s} {total * 1000 / len(bodies):6.2f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=400)
@@ -396,6 +461,7 @@ def main() -> None:
         copy_floor(len(lat))
         if args.profile:
             profile_in_process(args.profile, school, user, guardian, today)
+            profile_submissions(args.profile, token, guardian, today)
     finally:
         for p in procs:
             if p.poll() is None:

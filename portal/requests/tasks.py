@@ -94,6 +94,11 @@ def aid_request_score(
 ) -> str:
     """Score one request. ``since``: wall-clock time of the first try; ``free``: how many of
     the retries so far were circuit-open refusals (not counted against the retries)."""
+    with metrics.batched():
+        return _score(self, request_id, since, free)
+
+
+def _score(self, request_id: int, since: float | None, free: int) -> str:  # noqa: ANN001
     from scoring.sources import CardServiceUnavailable
 
     since = since if since is not None else time.time()
