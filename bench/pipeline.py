@@ -196,7 +196,7 @@ def profile_submissions(n: int, token: str, guardian: str, today: dt.date) -> No
     bodies = []
     serial = 0
     while len(bodies) < n + 1:
-        iin = make_identifier(f"140101{7}{serial:04d}"[:11])
+        iin = make_identifier(f"140101{5}{serial:04d}"[:11])
         serial += 1
         if iin:
             bodies.append(json.dumps({
