@@ -170,10 +170,10 @@ def private_broker(tmp_path, settings):
     settings.CELERY_BROKER_URL = broker.url
 
     def use(url: str) -> None:
+        # app._pool is kombu's process-wide pool for that URL: never close it, only stop
+        # pointing at it (the other URL's pool is picked up from kombu's registry).
         app.conf.broker_url = url
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
+        app._pool = None
         app.amqp._producer_pool = None
 
     use(broker.url)
