@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from portal.requests import services
 from scoring.circuit import redis_client
 from tests.dburl import current_database_url
-from tests.portal.pipeline import Worker
+from tests.portal.pipeline import WORKER_APP_NAME, Worker
 from tests.scoring.conftest import delete_keys
 
 
@@ -58,6 +58,8 @@ def idle_pipeline(live_server, settings, world) -> Iterator[Worker]:
         "FAMILY_CARD_READ_TIMEOUT": "5",
         "SCORING_TASK_MAX_RETRIES": "2",
         "FAMILY_CARD_SIM_ENABLED": "0",
+        # libpq names the worker's sessions: a test may kill exactly those
+        "PGAPPNAME": WORKER_APP_NAME,
     }
     worker = Worker(env, queue)
     try:

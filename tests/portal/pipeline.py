@@ -14,6 +14,7 @@ from pathlib import Path
 from portal.requests.models import AidRequest
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKER_APP_NAME = "komek-test-worker"
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:

@@ -27,7 +27,7 @@ from scoring.circuit import CLOSED
 from scoring.simulator import faults as sim_faults
 from scoring.sources import card_breaker
 from tests.portal.factories import api_payload, student_iin, submit
-from tests.portal.pipeline import status_of, wait_for
+from tests.portal.pipeline import WORKER_APP_NAME, status_of, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -106,10 +106,11 @@ def test_a_killed_database_connection_is_retried(idle_pipeline, world):
     sim_faults.faults_set(latency_ms=1500)
     req = submit(world)
     wait_for(lambda: status_of(req) == Status.SCORING, 30, "scoring")
-    with connection.cursor() as cur:  # every other session of the test database
+    with connection.cursor() as cur:  # the worker's sessions (named by PGAPPNAME), only
         cur.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND application_name = %s",
+            [WORKER_APP_NAME],
         )
         assert cur.fetchone()[0] >= 1
     sim_faults.faults_reset()
