@@ -214,7 +214,9 @@ def profile_submissions(n: int, token: str, guardian: str, today: dt.date) -> No
         )
         first = post(bodies.pop())
         if first.status_code != 201:
-            print(f"profile of submissions skipped: HTTP {first.status_code} {first.content[:200]!r}")
+            print(
+                f"profile of submissions skipped: HTTP {first.status_code} {first.content[:200]!r}"
+            )
             return
         prof = cProfile.Profile(time.process_time)
         cpu0 = time.process_time()

@@ -21,3 +21,8 @@ class PortalConfig(AppConfig):
         install_for_runserver()
 
         post_migrate.connect(role_groups_sync, sender=self, dispatch_uid="komek-role-groups")
+        from portal.db_scope import app_role_grant_after_migrate
+
+        post_migrate.connect(
+            app_role_grant_after_migrate, sender=self, dispatch_uid="komek-app-role-grant"
+        )

@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -57,3 +57,23 @@ class SweepOnConnect(bootsteps.StartStopStep):
 
 
 app.steps["consumer"].add(SweepOnConnect)
+
+# Every task is a deliberate cross-school job for row-level security (portal/db_scope.py): it
+# takes ids and rebuilds what it needs; the scope of a person does not exist there.
+_RLS_CONTEXTS: dict[str, object] = {}
+
+
+@signals.task_prerun.connect
+def _cross_school_begin(task_id=None, task=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    from portal.db_scope import cross_school
+
+    ctx = cross_school(f"celery task {getattr(task, 'name', '?')}")
+    ctx.__enter__()
+    _RLS_CONTEXTS[task_id] = ctx
+
+
+@signals.task_postrun.connect
+def _cross_school_end(task_id=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    ctx = _RLS_CONTEXTS.pop(task_id, None)
+    if ctx is not None:
+        ctx.__exit__(None, None, None)

@@ -1,7 +1,9 @@
-"""System checks of the deployment: the family card simulator is a development tool."""
+"""System checks of the deployment: the family card simulator is a development tool; the
+ИИН key is a real secret."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -40,3 +42,29 @@ def family_card_simulator_check(app_configs: Any = None, **kwargs: Any) -> list[
             )
         )
     return errors
+
+
+MIN_IIN_HMAC_KEY_LENGTH = 32
+
+
+@register("komek", deploy=False)
+def iin_hmac_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """With DEBUG off, IIN_HMAC_KEY must come from the environment: a real secret of at least
+    32 characters, not the development key (the keyed hash of every ИИН depends on it)."""
+    if settings.DEBUG:
+        return []
+    key = getattr(settings, "IIN_HMAC_KEY", "") or ""
+    dev = getattr(settings, "IIN_HMAC_DEV_KEY", None)
+    testing = os.environ.get("KOMEK_TESTING") == "1"
+    if len(key) < MIN_IIN_HMAC_KEY_LENGTH or (key == dev and not testing):
+        return [
+            Error(
+                "IIN_HMAC_KEY is missing, too short or the development key, with DEBUG off.",
+                hint="Set IIN_HMAC_KEY to a random secret of at least "
+                f"{MIN_IIN_HMAC_KEY_LENGTH} characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`), the same for every process, kept like "
+                "SECRET_KEY.",
+                id="komek.E010",
+            )
+        ]
+    return []

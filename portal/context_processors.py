@@ -6,22 +6,22 @@ from django.utils.translation import gettext_lazy as _
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Navigation by role, built from the scope."""
+    """Navigation built from the scope's capabilities (`schools.scope.Scope.can_*`)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     scope = request.scope
     items = [(_("Главная"), reverse("portal:home"))]
-    if scope.is_analyst or scope.is_superuser:
+    if scope.can_view_schools:
         items.append((_("Школы"), reverse("schools:school-list")))
-    if scope.is_school_staff or scope.is_auditor:
+    if scope.can_act_on_requests or scope.can_audit:
         items.append((_("Заявки"), reverse("requests:aid-request-list")))
-    if scope.is_analyst or scope.is_school_staff or scope.is_superuser:
+    if scope.can_view_stats:
         items.append((_("Статистика"), reverse("stats:dashboard")))
-    if scope.is_auditor:
+    if scope.can_audit:
         items.append((_("Журнал аудита"), reverse("audit:audit-event-list")))
-    if scope.is_rules_admin:
+    if scope.can_admin_rules:
         items.append((_("Правила оценки"), reverse("rules:ruleset-list")))
-    if scope.is_rules_admin or scope.is_auditor:
+    if scope.can_use_admin:
         items.append((_("Администрирование"), reverse("admin:index")))
     return {"nav_items": items}

@@ -135,6 +135,75 @@ def ensure_service_env() -> None:
             os.environ.setdefault(key, sim[key])
 
 
+def _database_name(url: str) -> str:
+    return url.rsplit("/", 1)[-1].split("?", 1)[0] or "komek"
+
+
+def _app_role_password() -> str:
+    """The application role's password for local servers, kept under var/ (0600)."""
+    import secrets
+
+    path = VAR / "db-app-role.secret"
+    if not path.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def with_user(url: str, user: str, password: str) -> str:
+    """``url`` with another user and password (host, port, database and options kept)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(
+        parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}")
+    )
+
+
+def app_role_env(env: dict[str, str], *, required: bool = True) -> bool:
+    """Create (or refresh) the application's non-owner login role on the server of
+    ``DATABASE_URL`` (the owner's) and put its name, password and URL into ``env``:
+    ``DATABASE_APP_ROLE``, ``DATABASE_APP_PASSWORD``, ``DATABASE_APP_URL``. The role has no
+    attributes beyond LOGIN (no superuser, CREATEDB, CREATEROLE or BYPASSRLS); its privileges on
+    the tables are granted by ``migrate`` (portal/db_scope.py). One role per database name, so
+    checkouts sharing a server never meet."""
+    import psycopg
+    from psycopg import sql
+
+    owner_url = env["DATABASE_URL"]
+    role = env.get("DATABASE_APP_ROLE") or f"{_database_name(owner_url)}_app"
+    password = env.get("DATABASE_APP_PASSWORD") or _app_role_password()
+    attrs = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT")
+    try:
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
+            conn.execute(
+                sql.SQL("{} {} {} PASSWORD {}").format(
+                    verb, sql.Identifier(role), attrs, sql.Literal(password)
+                )
+            )
+    except psycopg.Error as exc:
+        if not required:
+            _log(
+                f"could not create the database role {role!r} ({type(exc).__name__}); "
+                "the tests that run as the application role are skipped"
+            )
+            return False
+        raise SystemExit(
+            f"could not create the application's database role {role!r} with the owner's "
+            f"DATABASE_URL ({type(exc).__name__}: {exc}). Give the owner CREATEROLE, or create "
+            "the role yourself (README: production setup) and set DATABASE_APP_ROLE / "
+            "DATABASE_APP_PASSWORD."
+        ) from None
+    env["DATABASE_APP_ROLE"] = role
+    env["DATABASE_APP_PASSWORD"] = password
+    env["DATABASE_APP_URL"] = with_user(owner_url, role, password)
+    return True
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
@@ -147,6 +216,11 @@ def cmd_test(extra: list[str]) -> int:
     # The tests exercise the simulator with DEBUG off: the deliberate override, with a secret.
     simulator_env(env, secret=secrets.token_urlsafe(32))
     env["FAMILY_CARD_SIM_ALLOW_PRODUCTION"] = "1"
+    # The two database roles: the suite migrates as the owner; tests that matter (and the
+    # production-mode server) run as the application role.
+    app_role_env(env, required=False)
+    # A real key for the ИИН hash, as production has (the test database is made afresh).
+    env.setdefault("IIN_HMAC_KEY", secrets.token_urlsafe(48))
     # One test database per configured database, so that checkouts sharing a server never meet.
     dbname = env["DATABASE_URL"].rsplit("/", 1)[-1].split("?", 1)[0] or "komek"
     env.setdefault("KOMEK_TEST_DB_NAME", f"test_{dbname}")
@@ -175,15 +249,19 @@ def cmd_demo(port: int, seed: bool) -> int:
             )
         )
     )
+    # Migrations and seeding run as the owner; the web server, worker and beat as the
+    # application's own role (no ownership, audit log append-only, row-level security).
+    app_role_env(env)
     _manage(env, "migrate", "--noinput")
     if seed:
         _manage(env, "seed_schools")
         _manage(env, "seed_demo_staff")
     procs: list[subprocess.Popen] = []
+    app_env = {**env, "DATABASE_URL": env["DATABASE_APP_URL"]}
 
     def spawn(name: str, args: list[str]) -> None:
         _log(f"starting {name}")
-        procs.append(subprocess.Popen(args, cwd=BASE_DIR, env=env, start_new_session=True))
+        procs.append(subprocess.Popen(args, cwd=BASE_DIR, env=app_env, start_new_session=True))
 
     spawn(
         "web (gunicorn)",

@@ -204,8 +204,8 @@ def _gauges() -> Iterable[Any]:
 
     from django.db.models import Count
 
-    from portal.requests import services
     from portal.requests.models import AidRequest
+    from portal.requests.tasks import held_back_count
 
     per_status = GaugeMetricFamily(
         "komek_aid_requests", "Aid requests by status", labels=["status"]
@@ -217,7 +217,7 @@ def _gauges() -> Iterable[Any]:
     held = GaugeMetricFamily(
         "komek_aid_requests_held_back", "Requests waiting for the card service to return"
     )
-    held.add_metric([], services.aid_requests_held_back())
+    held.add_metric([], held_back_count())
     yield held
 
 

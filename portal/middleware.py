@@ -16,6 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from portal.accounts.mfa import mfa_next_step, mfa_passed, user_has_totp
+from portal.db_scope import db_scope_apply, db_scope_clear
 from schools.scope import scope_for
 
 # What a signed-in user may reach before completing the second factor in this session:
@@ -45,7 +46,21 @@ class ScopeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.scope = SimpleLazyObject(lambda: scope_for(request.user))
-        return self.get_response(request)
+        # Row-level security follows the same scope (portal/db_scope.py); cleared afterwards.
+        if request.user.is_authenticated:
+            db_scope_apply(request.scope)
+        else:
+            db_scope_clear()
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            db_scope_clear()
+            raise
+        if getattr(response, "streaming", False):
+            response._resource_closers.append(db_scope_clear)
+        else:
+            db_scope_clear()
+        return response
 
 
 def _url_name(request: HttpRequest) -> str | None:

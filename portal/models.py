@@ -2,19 +2,21 @@
 
 Every model keeps the ``portal`` app label, so no table moved when the features got their own
 packages: ``portal.requests`` (aid requests, scorings, decisions), ``portal.audit`` (the audit
-log), ``portal.rules`` (re-score batches), ``portal.stats`` (the statistics rollup).
+log), ``portal.rules`` (background runs: impact previews and re-score batches), ``portal.stats`` (the statistics rollup).
 """
 
 from portal.audit.models import AuditEvent
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
-from portal.rules.models import RescoreBatch
+from portal.rules.models import BackgroundRun, ImpactPreview, RescoreBatch
 from portal.stats.models import StatsBucket, StatsDistrictBucket
 
 __all__ = [
     "AidRequest",
     "AidRequestScoring",
     "AuditEvent",
+    "BackgroundRun",
     "Decision",
+    "ImpactPreview",
     "RescoreBatch",
     "StatsBucket",
     "StatsDistrictBucket",

@@ -37,6 +37,14 @@ if not SECRET_KEY:
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 
+# The ИИН is kept unique and looked up through HMAC-SHA256 with this key (schools/iinkey.py), so
+# that no database or application log carries it. Required with DEBUG off (komek.E010); a fixed
+# development key otherwise. Changing it needs `manage.py iin_rehash` (recomputes the stored digests).
+IIN_HMAC_DEV_KEY = "dev-only-iin-hmac-key-do-not-use-in-production"  # noqa: S105
+IIN_HMAC_KEY = os.environ.get("IIN_HMAC_KEY", "") or (
+    IIN_HMAC_DEV_KEY if DEBUG or env_bool("KOMEK_TESTING") else ""
+)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -132,6 +140,10 @@ DATABASES["default"].setdefault("TEST", {})
 if os.environ.get("KOMEK_TEST_DB_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = os.environ["KOMEK_TEST_DB_NAME"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The application's database role (portal/db_scope.py): the web server, worker and beat connect
+# as it (DATABASE_URL of those processes); `migrate` runs as the owner and grants it its
+# privileges. Row-level security applies to it, not to the owner.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "komek_app")
 
 # --- Redis / Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -213,6 +225,20 @@ STUCK_REQUEST_THRESHOLD = STUCK_SCORING_AFTER  # the older name
 SWEEPER_INTERVAL = float(os.environ.get("SWEEPER_INTERVAL", "10"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ROUTES = ("portal.celery.route_task",)
+# Every task's (soft, hard) time limits in seconds, applied through CELERY_TASK_ANNOTATIONS.
+# Each hard limit is below the visibility timeout (a task still running when the broker
+# redelivers it would run twice); tests/portal/test_celery_settings.py checks every task.
+CELERY_TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "portal.aid_request_score": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "portal.aid_requests_requeue_stuck": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "portal.aid_requests_requeue_held": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "portal.rules_impact_preview": (1800, 1900),
+    "portal.rules_rescore_open_requests": (3300, 3400),
+}
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": soft, "time_limit": hard}
+    for name, (soft, hard) in CELERY_TASK_TIME_LIMITS.items()
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "aid-requests-requeue-stuck": {
         "task": "portal.aid_requests_requeue_stuck",

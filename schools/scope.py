@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from schools.models import SCHOOL_ROLES, Membership, Role, School
@@ -76,6 +77,55 @@ class Scope:
 
     def has_role(self, *roles: str) -> bool:
         return self.is_superuser or self.role in roles
+
+    # ---- capabilities: what the scope may do (checked with `require`) ----------------------
+    @property
+    def can_act_on_requests(self) -> bool:
+        """Submit, correct, decide, contest and withdraw aid requests of its school."""
+        return self.is_school_staff
+
+    @property
+    def can_view_stats(self) -> bool:
+        return self.is_analyst or self.is_school_staff or self.is_superuser
+
+    @property
+    def can_view_schools(self) -> bool:
+        return self.is_analyst or self.is_superuser
+
+    @property
+    def can_admin_rules(self) -> bool:
+        return self.is_rules_admin
+
+    @property
+    def can_audit(self) -> bool:
+        return self.is_auditor
+
+    @property
+    def can_use_admin(self) -> bool:
+        """The Django admin panel (rule sets, golden cases; audited views)."""
+        return self.is_rules_admin or self.is_auditor
+
+
+CAPABILITIES = frozenset(
+    {
+        "can_act_on_requests",
+        "can_view_stats",
+        "can_view_schools",
+        "can_admin_rules",
+        "can_audit",
+        "can_use_admin",
+        "sees_family_data",
+    }
+)
+
+
+def require(scope: Scope | None, capability: str, message: str | None = None) -> None:
+    """Raise ``PermissionDenied`` (403) unless `scope` has `capability` (a name in
+    :data:`CAPABILITIES`). An unknown capability is a programming error."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+    if scope is None or not getattr(scope, capability):
+        raise PermissionDenied(message or "")
 
 
 NO_SCOPE = Scope(user_id=None, role=None, level="none")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import random
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -12,11 +11,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from schools.identifiers import make_identifier
+from schools.imports import ImportFault, Table, read_csv_text, read_table
 from schools.models import District, Membership, Region, Role, School
 from schools.reference import DISTRICTS, REGIONS
 
@@ -150,19 +150,45 @@ def _bool(value: str) -> bool | None:
     return None
 
 
+def _fault_result(fault: ImportFault) -> ImportResult:
+    result = ImportResult()
+    result.errors.append(RowError(fault.line, fault.field, fault.message))
+    return result
+
+
+_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only (never ``²``), fits an integer column
+
+
+def _count_error(value: str) -> str | None:
+    if _NUMBER.fullmatch(value):
+        return None
+    if re.fullmatch(r"[0-9]+", value):
+        return _("слишком большое число")
+    return _("должно быть целым неотрицательным числом из цифр 0–9")
+
+
 def schools_import_csv(text: str) -> ImportResult:
     """Validate every row; import all of them in one transaction, or none if any row is bad."""
+    return schools_import_table(read_csv_text(text))
+
+
+def schools_import_file(data: bytes, filename: str = "") -> ImportResult:
+    """Like `schools_import_csv` for the bytes of a CSV (UTF-8) or XLSX file."""
+    return schools_import_table(read_table(data, filename))
+
+
+def schools_import_table(table: Table | ImportFault) -> ImportResult:
+    if isinstance(table, ImportFault):
+        return _fault_result(table)
     result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ["bin", "name_ru", "district"] if c not in (reader.fieldnames or [])]
+    missing = [c for c in ["bin", "name_ru", "district"] if c not in table.fieldnames]
     if missing:
         result.errors.append(RowError(1, ", ".join(missing), _("нет обязательного столбца")))
         return result
     districts = {d.code: d for d in District.objects.all()}
     seen: dict[str, int] = {}
-    prepared: list[tuple[str, dict]] = []
-    for line, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
+    prepared: list[tuple[int, str, dict]] = []
+    for line, row in table.rows:
         errors_before = len(result.errors)
         district = districts.get(row.get("district", ""))
         if district is None:
@@ -175,16 +201,16 @@ def schools_import_csv(text: str) -> ImportResult:
             )
         number = None
         if row.get("number"):
-            if not row["number"].isdigit():
-                result.errors.append(RowError(line, "number", _("должно быть целым числом")))
+            err = _count_error(row["number"])
+            if err:
+                result.errors.append(RowError(line, "number", err))
             else:
                 number = int(row["number"])
         students = 0
         if row.get("student_count"):
-            if not row["student_count"].isdigit():
-                result.errors.append(
-                    RowError(line, "student_count", _("должно быть целым неотрицательным числом"))
-                )
+            err = _count_error(row["student_count"])
+            if err:
+                result.errors.append(RowError(line, "student_count", err))
             else:
                 students = int(row["student_count"])
         connected = _bool(row.get("connected", "1") or "1")
@@ -224,16 +250,24 @@ def schools_import_csv(text: str) -> ImportResult:
             )
         seen[values["bin"]] = line
         if len(result.errors) == errors_before:
-            prepared.append((values.pop("bin"), {**values, "district": district}))
+            prepared.append((line, values.pop("bin"), {**values, "district": district}))
     if result.errors:
         return result
-    with transaction.atomic():
-        for bin_, defaults in prepared:
-            _obj, created = School.objects.update_or_create(bin=bin_, defaults=defaults)
-            if created:
-                result.created += 1
-            else:
-                result.updated += 1
+    line = 0
+    try:
+        with transaction.atomic():
+            for line, bin_, defaults in prepared:  # noqa: B007 - named in the error
+                _obj, created = School.objects.update_or_create(bin=bin_, defaults=defaults)
+                if created:
+                    result.created += 1
+                else:
+                    result.updated += 1
+    except (IntegrityError, DataError):
+        # e.g. the same БИН saved by someone else meanwhile: nothing is written
+        result.created = result.updated = 0
+        result.errors.append(
+            RowError(line, "bin", _("строку не удалось сохранить; ничего не импортировано"))
+        )
     return result
 
 
@@ -335,18 +369,46 @@ def staff_invitation_send(user) -> None:  # noqa: ANN001
 
 def staff_import_csv(text: str, *, send_invitations: bool = True) -> ImportResult:
     """Create staff accounts from CSV (username,full_name,email,role,unit): all rows or none."""
+    return staff_import_table(read_csv_text(text), send_invitations=send_invitations)
+
+
+def staff_import_file(
+    data: bytes, filename: str = "", *, send_invitations: bool = True
+) -> ImportResult:
+    """Like `staff_import_csv` for the bytes of a CSV (UTF-8) or XLSX file."""
+    return staff_import_table(read_table(data, filename), send_invitations=send_invitations)
+
+
+# model field → import column
+_STAFF_FIELDS = {
+    "username": "username",
+    "email": "email",
+    "first_name": "full_name",
+    "last_name": "full_name",
+    "full_name": "full_name",
+    "role": "role",
+    "school": "unit",
+    "district": "unit",
+    "region": "unit",
+}
+
+
+def staff_import_table(
+    table: Table | ImportFault, *, send_invitations: bool = True
+) -> ImportResult:
+    """Staff accounts from the rows of an import file: all rows or none."""
+    if isinstance(table, ImportFault):
+        return _fault_result(table)
     User = get_user_model()
     result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in STAFF_CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    missing = [c for c in STAFF_CSV_COLUMNS if c not in table.fieldnames]
     if missing:
         result.errors.append(RowError(1, ", ".join(missing), _("нет обязательного столбца")))
         return result
     roles = set(Role.values)
     prepared = []
     seen_usernames: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
+    for line, row in table.rows:
         n_before = len(result.errors)
         username, email, role = row["username"], row["email"], row["role"]
         if not username:
@@ -385,22 +447,60 @@ def staff_import_csv(text: str, *, send_invitations: bool = True) -> ImportResul
             if err:
                 result.errors.append(RowError(line, "unit", err))
         if len(result.errors) == n_before:
-            prepared.append((row, unit_kwargs))
+            # the same model validation the create will run, reported by column
+            errors = _staff_row_model_errors(row, unit_kwargs)
+            result.errors.extend(RowError(line, f, m) for f, m in errors)
+        if len(result.errors) == n_before:
+            prepared.append((line, row, unit_kwargs))
     if result.errors:
         return result
     created = []
-    with transaction.atomic():
-        for row, unit_kwargs in prepared:
-            m = staff_member_create(
-                username=row["username"],
-                full_name=row["full_name"],
-                email=row["email"],
-                role=row["role"],
-                unit_kwargs=unit_kwargs,
-            )
-            created.append(m.user)
-        if send_invitations:
-            users = list(created)
-            transaction.on_commit(lambda: [staff_invitation_send(u) for u in users])
+    line = 0
+    try:
+        with transaction.atomic():
+            for line, row, unit_kwargs in prepared:  # noqa: B007 - named in the error
+                m = staff_member_create(
+                    username=row["username"],
+                    full_name=row["full_name"],
+                    email=row["email"],
+                    role=row["role"],
+                    unit_kwargs=unit_kwargs,
+                )
+                created.append(m.user)
+            if send_invitations:
+                users = list(created)
+                transaction.on_commit(lambda: [staff_invitation_send(u) for u in users])
+    except ValidationError as exc:
+        created = []
+        for fname, msgs in exc.message_dict.items():
+            for msg in msgs:
+                result.errors.append(RowError(line, _STAFF_FIELDS.get(fname, "-"), msg))
+    except (IntegrityError, DataError):
+        created = []
+        result.errors.append(
+            RowError(line, "username", _("строку не удалось сохранить; ничего не создано"))
+        )
     result.created = len(created)
     return result
+
+
+def _staff_row_model_errors(row: dict[str, str], unit_kwargs: dict) -> list[tuple[str, str]]:
+    User = get_user_model()
+    parts = row["full_name"].split()
+    user = User(
+        username=row["username"],
+        email=row["email"],
+        last_name=parts[0] if parts else "",
+        first_name=" ".join(parts[1:])[:150],
+    )
+    out: list[tuple[str, str]] = []
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as exc:
+        out += [(_STAFF_FIELDS.get(f, "-"), m) for f, ms in exc.message_dict.items() for m in ms]
+    membership = Membership(full_name=row["full_name"], role=row["role"], **unit_kwargs)
+    try:
+        membership.full_clean(exclude=["user"], validate_unique=False)
+    except ValidationError as exc:
+        out += [(_STAFF_FIELDS.get(f, "-"), m) for f, ms in exc.message_dict.items() for m in ms]
+    return list(dict.fromkeys(out))

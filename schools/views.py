@@ -1,19 +1,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from schools import selectors
+from schools.scope import require
 
 
 @login_required
 def school_list(request: HttpRequest) -> HttpResponse:
     scope = request.scope
-    if not (scope.is_analyst or scope.is_superuser):
-        raise PermissionDenied
+    require(scope, "can_view_schools")
     district = request.GET.get("district") or None
     qs = selectors.schools_for_scope(scope=scope, district_code=district)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))

@@ -12,7 +12,7 @@
   a valid ИИН. Not retried.
 
 Messages are for people and never contain an ИИН, a name or an income; logs carry at most
-:func:`iin_ref` (a short hash prefix of the ИИН).
+:func:`iin_ref` (a short keyed hash of the ИИН, ``schools.iinkey``).
 
 Settings: ``FAMILY_CARD_URL`` ("" → this site's simulator, ``PORTAL_BASE_URL + /familycard-sim``),
 ``FAMILY_CARD_CONNECT_TIMEOUT``, ``FAMILY_CARD_READ_TIMEOUT``, ``FAMILY_CARD_ATTEMPTS``,
@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from schools.identifiers import is_valid_iin
+from schools.iinkey import iin_ref
 from scoring.card import Card, CardError, ParsedCard, Problem, parse_card_document
 from scoring.circuit import CircuitBreaker, CircuitOpen, redis_client
 from scoring.jsondoc import MAX_DOCUMENT_BYTES
@@ -99,11 +100,6 @@ card_fetch_observed = django.dispatch.Signal()
 
 def _setting(name: str) -> Any:
     return getattr(settings, name, DEFAULTS.get(name))
-
-
-def iin_ref(iin: str) -> str:
-    """A short, non-reversible-in-practice reference to an ИИН for logs (hash prefix)."""
-    return "iin#" + hashlib.sha256(iin.encode("utf-8")).hexdigest()[:10]
 
 
 class RedactIINFilter(logging.Filter):

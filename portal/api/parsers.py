@@ -1,4 +1,9 @@
-"""The API's JSON parser, with the body size limit Django applies to forms."""
+r"""The API's JSON parser: bounded (size, nesting) and exact (``scoring.jsondoc``).
+
+Every JSON body goes through :func:`scoring.jsondoc.load_json_document`: numbers with a
+fraction or an exponent are exact ``Decimal``\ s (never binary floats), NaN/Infinity, repeated
+keys and lone surrogates are refused, nesting is limited to ``MAX_DEPTH``; a malformed body is
+a 400 with the reason, a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` a 413."""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
+
+from scoring.jsondoc import MAX_DEPTH, JSONDocumentError, load_json_document
 
 
 class RequestBodyTooLarge(APIException):
@@ -33,13 +40,15 @@ class LimitedJSONParser(JSONParser):
                     declared = 0
             if declared > limit:
                 raise RequestBodyTooLarge(_too_large_detail(limit))
-            body = stream.read(limit + 1) if stream is not None else b""
-            if len(body) > limit:
-                raise RequestBodyTooLarge(_too_large_detail(limit))
-            import io
-
-            stream = io.BytesIO(body)
-        return super().parse(stream, media_type, parser_context)
+        body = b""
+        if stream is not None:
+            body = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(body) > limit:
+            raise RequestBodyTooLarge(_too_large_detail(limit))
+        try:
+            return load_json_document(body, max_bytes=None, max_depth=MAX_DEPTH)
+        except JSONDocumentError as exc:
+            raise ParseError(_("Некорректный JSON: %(reason)s") % {"reason": exc.reason}) from None
 
 
 def _too_large_detail(limit: int) -> str:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.db_scope import db_scope_apply
 from schools.scope import Scope, scope_for
 
 
@@ -38,11 +39,13 @@ class ScopedAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        # token-authenticated calls get their user only now: row-level security follows
+        db_scope_apply(self.scope)
         if self.family_level and not self.scope.sees_family_data:
             raise PermissionDenied
 
     def require_school_staff(self) -> None:
-        if not self.scope.is_school_staff:
+        if not self.scope.can_act_on_requests:
             raise PermissionDenied
 
     def handle_exception(self, exc: Exception) -> Response:

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditEvent
+from schools.scope import Scope, require
 
 
 def audit_events_for_scope(
     *,
-    scope: Any,
+    scope: Scope,
     action: str = "",
     user: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[AuditEvent]:
-    if not scope.is_auditor:
-        raise PermissionDenied(_("Журнал аудита доступен только аудиторам."))
+    require(scope, "can_audit", _("Журнал аудита доступен только аудиторам."))
     qs = AuditEvent.objects.all()
     if action:
         qs = qs.filter(action=action)
@@ -34,7 +32,6 @@ def audit_events_for_scope(
     return qs.order_by("-created_at", "-id")
 
 
-def audit_actions(*, scope: Any) -> list[str]:
-    if not scope.is_auditor:
-        raise PermissionDenied
+def audit_actions(*, scope: Scope) -> list[str]:
+    require(scope, "can_audit")
     return list(AuditEvent.objects.values_list("action", flat=True).distinct().order_by("action"))

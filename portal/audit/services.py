@@ -18,6 +18,7 @@ class AuditAction(models.TextChoices):
 
     AID_REQUEST_SUBMIT = "aid_request.submit", _("заявка подана")
     AID_REQUEST_BATCH_SUBMIT = "aid_request.batch_submit", _("загружен список класса")
+    AID_REQUEST_SCORING_START = "aid_request.scoring_start", _("оценка заявки начата")
     AID_REQUEST_SCORED = "aid_request.scored", _("заявка оценена")
     AID_REQUEST_NEEDS_REVIEW = "aid_request.needs_review", _("заявка отправлена на проверку")
     AID_REQUEST_REQUEUE = "aid_request.requeue", _("заявка снова поставлена в очередь")
@@ -28,6 +29,7 @@ class AuditAction(models.TextChoices):
     )
     AID_REQUEST_DECIDE = "aid_request.decide", _("решение по заявке принято")
     AID_REQUEST_CONTEST = "aid_request.contest", _("оценка заявки оспорена")
+    AID_REQUEST_RESUBMIT = "aid_request.resubmit", _("заявка исправлена и подана снова")
     AID_REQUEST_WITHDRAW = "aid_request.withdraw", _("заявка отозвана")
     AID_REQUEST_VIEW = "aid_request.view", _("просмотр заявки")
     AID_REQUEST_LIST_VIEW = "aid_request.list_view", _("просмотр списка заявок")

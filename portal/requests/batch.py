@@ -126,20 +126,23 @@ def validate_rows(
             continue
         problem = req.consent_problem(today)
         if problem:
-            req.status, req.status_reason = Status.NEEDS_REVIEW, problem
+            req.status = Status.NEEDS_REVIEW
+            req.status_reason_code, req.status_reason_params = problem.code, dict(problem.params)
         valid.append((line, req))
     # Against the school's open requests: one query for the whole list.
     if valid:
-        iins = {req.student_iin for _line, req in valid}
+        for _line, req in valid:
+            req._set_iin_digests()  # bulk_create does not call save()
+        digests = {req.student_iin_hmac for _line, req in valid}
         open_keys = set(
             AidRequest.objects.unscoped()
             .open()
-            .filter(school_id=scope.school_id, student_iin__in=iins)
-            .values_list("student_iin", "aid_kind", "academic_year")
+            .filter(school_id=scope.school_id, student_iin_hmac__in=digests)
+            .values_list("student_iin_hmac", "aid_kind", "academic_year")
         )
         kept = []
         for line, req in valid:
-            if (req.student_iin, req.aid_kind, req.academic_year) in open_keys:
+            if (req.student_iin_hmac, req.aid_kind, req.academic_year) in open_keys:
                 errors.append(
                     RowError(
                         line,

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext_lazy as _
 
 from portal.requests.models import (
+    COMMENT_MAX_LENGTH,
     MAX_AMOUNT_KZT,
+    NAME_MAX_LENGTH,
+    REASON_MAX_LENGTH,
     AidKind,
     ConsentMethod,
     Decision,
@@ -26,16 +29,18 @@ class DateInput(forms.DateInput):
 
 
 class AidRequestForm(forms.Form):
+    """The request form (new and resubmitted). The service validates everything again."""
+
     student_iin = forms.CharField(
         label=_("ИИН учащегося"), max_length=12, validators=[validate_iin]
     )
-    student_full_name = forms.CharField(label=_("ФИО учащегося"), max_length=300)
+    student_full_name = forms.CharField(label=_("ФИО учащегося"), max_length=NAME_MAX_LENGTH)
     grade = forms.IntegerField(label=_("Класс"), min_value=0, max_value=11)
     guardian_iin = forms.CharField(
         label=_("ИИН родителя / законного представителя"), max_length=12, validators=[validate_iin]
     )
     guardian_full_name = forms.CharField(
-        label=_("ФИО родителя / законного представителя"), max_length=300
+        label=_("ФИО родителя / законного представителя"), max_length=NAME_MAX_LENGTH
     )
     guardian_phone = forms.CharField(
         label=_("Телефон"), max_length=20, validators=[validate_phone], initial="+7"
@@ -50,7 +55,10 @@ class AidRequestForm(forms.Form):
         initial="2026-2027",
     )
     comment = forms.CharField(
-        label=_("Комментарий"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Комментарий"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     consent_method = forms.ChoiceField(
         label=_("Способ согласия"),
@@ -68,8 +76,14 @@ class AidRequestForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         given, until = data.get("consent_given_on"), data.get("consent_valid_until")
-        if data.get("consent_method") and not (given and until and data.get("consent_reference")):
-            raise ValidationError(_("Для согласия укажите номер, дату и срок действия."))
+        if data.get("consent_method"):
+            for name, message in (
+                ("consent_reference", _("Укажите номер или ссылку согласия.")),
+                ("consent_given_on", _("Укажите дату согласия.")),
+                ("consent_valid_until", _("Укажите, до какой даты действует согласие.")),
+            ):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, message)
         if given and until and until < given:
             self.add_error(
                 "consent_valid_until", _("Срок действия согласия раньше даты его получения.")
@@ -78,13 +92,42 @@ class AidRequestForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Решение"), choices=Decision.Outcome.choices)
+    """No outcome is chosen for the user; the amount is at most the requested one."""
+
+    outcome = forms.ChoiceField(
+        label=_("Решение"), choices=[("", _("— выберите —")), *Decision.Outcome.choices]
+    )
     amount_kzt = forms.IntegerField(
         label=_("Сумма, ₸"), min_value=1, max_value=MAX_AMOUNT_KZT, required=False
     )
     reason = forms.CharField(
-        label=_("Обоснование"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Обоснование"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args: Any, requested_amount: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requested_amount = requested_amount
+        if requested_amount:
+            self.fields["amount_kzt"].widget.attrs["max"] = requested_amount
+            self.fields["amount_kzt"].help_text = _("не больше запрошенной: %(max)s ₸") % {
+                "max": intcomma(requested_amount)
+            }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        amount = data.get("amount_kzt")
+        if data.get("outcome") == Decision.Outcome.APPROVE and not amount:
+            self.add_error("amount_kzt", _("Укажите сумму помощи."))
+        if amount and self.requested_amount and amount > self.requested_amount:
+            self.add_error(
+                "amount_kzt",
+                _("Одобренная сумма не может быть больше запрошенной (%(max)s ₸).")
+                % {"max": intcomma(self.requested_amount)},
+            )
+        return data
 
 
 class FilterForm(forms.Form):

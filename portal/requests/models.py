@@ -5,18 +5,30 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.requests.reasons import Reason, ReasonCode, render
 from schools.identifiers import iin_error
+from schools.iinkey import iin_digest
+
+if TYPE_CHECKING:
+    from schools.scope import Scope
 
 MAX_AMOUNT_KZT = 1_000_000
+NAME_MAX_LENGTH = 100  # fits the school's list layout
+COMMENT_MAX_LENGTH = 2000
+REASON_MAX_LENGTH = 4000
+CONSENT_MAX_DAYS = 366  # a consent is valid for at most a year
 _YEAR_RE = re.compile(r"^(\d{4})-(\d{4})$")
 _PHONE_RE = re.compile(r"^\+?7\d{10}$")
 
@@ -80,7 +92,7 @@ CLOSED_STATUSES = (Status.WITHDRAWN,)
 
 
 class AidRequestQuerySet(models.QuerySet):
-    def for_scope(self, scope) -> AidRequestQuerySet:  # noqa: ANN001 - schools.scope.Scope
+    def for_scope(self, scope: Scope) -> AidRequestQuerySet:
         if scope.sees_all_schools:
             return self
         return self.filter(school_id__in=scope.school_ids)
@@ -102,7 +114,7 @@ class AidRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     student_iin = models.CharField(_("ИИН учащегося"), max_length=12, validators=[validate_iin])
-    student_full_name = models.CharField(_("ФИО учащегося"), max_length=300)
+    student_full_name = models.CharField(_("ФИО учащегося"), max_length=NAME_MAX_LENGTH)
     grade = models.PositiveSmallIntegerField(
         _("класс"), validators=[MinValueValidator(0), MaxValueValidator(11)]
     )
@@ -110,8 +122,12 @@ class AidRequest(models.Model):
         _("ИИН родителя / законного представителя"), max_length=12, validators=[validate_iin]
     )
     guardian_full_name = models.CharField(
-        _("ФИО родителя / законного представителя"), max_length=300
+        _("ФИО родителя / законного представителя"), max_length=NAME_MAX_LENGTH
     )
+    # Keyed hashes of the two ИИН (schools.iinkey.iin_digest), set by save(): the unique key
+    # and every exact lookup use them, so no database log line can carry an ИИН.
+    student_iin_hmac = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
+    guardian_iin_hmac = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
     guardian_phone = models.CharField(_("телефон"), max_length=20, validators=[validate_phone])
     ground = models.CharField(_("основание"), max_length=32, choices=Ground.choices)
     aid_kind = models.CharField(_("вид помощи"), max_length=32, choices=AidKind.choices)
@@ -121,7 +137,12 @@ class AidRequest(models.Model):
     academic_year = models.CharField(
         _("учебный год"), max_length=9, validators=[validate_academic_year]
     )
-    comment = models.TextField(_("комментарий"), blank=True, max_length=2000)
+    comment = models.TextField(
+        _("комментарий"),
+        blank=True,
+        max_length=COMMENT_MAX_LENGTH,
+        validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)],
+    )
     consent_method = models.CharField(
         _("способ согласия"), max_length=16, choices=ConsentMethod.choices, blank=True
     )
@@ -131,7 +152,11 @@ class AidRequest(models.Model):
     status = models.CharField(
         _("статус"), max_length=16, choices=Status.choices, default=Status.QUEUED
     )
-    status_reason = models.TextField(_("причина"), blank=True)
+    # Why the request is in its state: a code with parameters (portal.requests.reasons).
+    status_reason_code = models.CharField(
+        _("код причины"), max_length=32, blank=True, choices=ReasonCode.choices
+    )
+    status_reason_params = models.JSONField(_("параметры причины"), default=dict, blank=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
     attempt = models.PositiveIntegerField(default=1)  # current scoring attempt
     created_at = models.DateTimeField(auto_now_add=True)
@@ -146,7 +171,7 @@ class AidRequest(models.Model):
         verbose_name_plural = _("заявки на помощь")
         constraints = [
             models.UniqueConstraint(
-                fields=["school", "student_iin", "aid_kind", "academic_year"],
+                fields=["school", "student_iin_hmac", "aid_kind", "academic_year"],
                 condition=~Q(status="withdrawn"),
                 name="aidrequest_one_open_per_student_kind_year",
             ),
@@ -156,6 +181,14 @@ class AidRequest(models.Model):
             ),
             models.CheckConstraint(
                 name="aidrequest_grade_range", condition=Q(grade__gte=0, grade__lte=11)
+            ),
+            models.CheckConstraint(
+                name="aidrequest_student_not_guardian",
+                condition=~Q(student_iin=models.F("guardian_iin")),
+            ),
+            models.CheckConstraint(
+                name="aidrequest_comment_length",
+                condition=LessThanOrEqual(Length("comment"), COMMENT_MAX_LENGTH),
             ),
             models.CheckConstraint(
                 name="aidrequest_consent_dates",
@@ -169,6 +202,18 @@ class AidRequest(models.Model):
     def __str__(self) -> str:
         return str(self.public_id)
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._set_iin_digests()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            fields = set(update_fields)
+            if "student_iin" in fields:
+                fields.add("student_iin_hmac")
+            if "guardian_iin" in fields:
+                fields.add("guardian_iin_hmac")
+            kwargs["update_fields"] = fields
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if (
             self.consent_given_on
@@ -179,16 +224,38 @@ class AidRequest(models.Model):
                 {"consent_valid_until": _("Срок действия согласия раньше даты его получения.")}
             )
 
-    def consent_problem(self, on: dt.date | None = None) -> str | None:
-        """None when the consent is recorded and valid on `on`, else a reason for people."""
+    def _set_iin_digests(self) -> None:
+        self.student_iin_hmac = iin_digest(self.student_iin or "")
+        self.guardian_iin_hmac = iin_digest(self.guardian_iin or "")
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        self._set_iin_digests()  # before the unique key is validated
+        super().clean_fields(exclude=exclude)
+
+    def consent_problem(self, on: dt.date | None = None) -> Reason | None:
+        """None when the consent is recorded and valid on `on`, else the reason."""
         on = on or timezone.localdate()
         if not (self.consent_method and self.consent_given_on and self.consent_valid_until):
-            return str(_("Нет записанного согласия на обработку данных семьи."))
+            return Reason(ReasonCode.NO_CONSENT)
         if self.consent_given_on > on:
-            return str(_("Согласие ещё не вступило в силу."))
+            return Reason(ReasonCode.CONSENT_NOT_YET_VALID)
         if self.consent_valid_until < on:
-            return str(_("Срок действия согласия истёк."))
+            return Reason(ReasonCode.CONSENT_EXPIRED)
         return None
+
+    @property
+    def reason(self) -> Reason | None:
+        if not self.status_reason_code:
+            return None
+        return Reason(self.status_reason_code, dict(self.status_reason_params or {}))
+
+    @property
+    def status_reason(self) -> str:
+        """The reason in the active language ("" when there is none)."""
+        return render(self.status_reason_code, self.status_reason_params)
+
+    def status_reason_in(self, lang: str) -> str:
+        return render(self.status_reason_code, self.status_reason_params, lang)
 
     @property
     def is_active(self) -> bool:
@@ -235,9 +302,16 @@ class Decision(models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AMOUNT_KZT)],
     )
+    # The request's amount when decided: the approved amount is at most this (constraint).
+    requested_amount_kzt = models.PositiveIntegerField(_("запрошенная сумма, ₸"), null=True)
     recommendation = models.CharField(_("рекомендация"), max_length=32, blank=True)
     against_recommendation = models.BooleanField(default=False)
-    reason = models.TextField(_("обоснование"), blank=True, max_length=4000)
+    reason = models.TextField(
+        _("обоснование"),
+        blank=True,
+        max_length=REASON_MAX_LENGTH,
+        validators=[MaxLengthValidator(REASON_MAX_LENGTH)],
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -256,7 +330,33 @@ class Decision(models.Model):
                 name="decision_reason_when_against",
                 condition=Q(against_recommendation=False) | ~Q(reason=""),
             ),
+            models.CheckConstraint(
+                name="decision_amount_within_requested",
+                condition=Q(amount_kzt__isnull=True)
+                | Q(requested_amount_kzt__isnull=True)
+                | Q(amount_kzt__lte=models.F("requested_amount_kzt")),
+                violation_error_message=_("Одобренная сумма больше запрошенной."),
+            ),
+            # Decided is final in this flow: one decision per scoring (appeals come later).
+            models.UniqueConstraint(
+                fields=["request", "assessment"], name="decision_one_per_assessment"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.outcome}"
+
+    def clean(self) -> None:
+        if (
+            self.amount_kzt is not None
+            and self.requested_amount_kzt is not None
+            and self.amount_kzt > self.requested_amount_kzt
+        ):
+            raise ValidationError(
+                {
+                    "amount_kzt": _(
+                        "Одобренная сумма не может быть больше запрошенной (%(max)s ₸)."
+                    )
+                    % {"max": self.requested_amount_kzt}
+                }
+            )

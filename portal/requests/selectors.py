@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import get_language
@@ -13,6 +12,9 @@ from django.utils.translation import gettext as _
 
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from portal.requests.recommendation import Recommendation, recommend
+from schools.identifiers import is_twelve_digits
+from schools.iinkey import iin_digest
+from schools.scope import Scope, require
 
 SORTS = {
     "created": "created_at",
@@ -27,15 +29,14 @@ SORTS = {
 FILTERS = ("status", "ground", "aid_kind", "academic_year")
 
 
-def require_family_access(scope: Any) -> None:
+def require_family_access(scope: Scope) -> None:
     """Family-level data: the school's own staff, auditors and superusers only (else 403)."""
-    if not scope.sees_family_data:
-        raise PermissionDenied(_("Данные семей видят только сотрудники школы и аудиторы."))
+    require(scope, "sees_family_data", _("Данные семей видят только сотрудники школы и аудиторы."))
 
 
 def aid_requests_for_scope(
     *,
-    scope: Any,
+    scope: Scope,
     filters: dict[str, Any] | None = None,
     search: str = "",
     sort: str = "-created",
@@ -52,7 +53,11 @@ def aid_requests_for_scope(
         )
     search = (search or "").strip()
     if search:
-        if search.isdigit():
+        if is_twelve_digits(search):
+            # a whole ИИН: looked up through its keyed hash (never in a query's text)
+            digest = iin_digest(search)
+            qs = qs.filter(Q(student_iin_hmac=digest) | Q(guardian_iin_hmac=digest))
+        elif search.isascii() and search.isdigit():
             qs = qs.filter(Q(student_iin__startswith=search) | Q(guardian_iin__startswith=search))
         else:
             qs = qs.filter(
@@ -61,7 +66,7 @@ def aid_requests_for_scope(
     return qs.order_by(SORTS.get(sort, "-created_at"), "-id")
 
 
-def aid_request_get(*, scope: Any, public_id: Any) -> AidRequest:
+def aid_request_get(*, scope: Scope, public_id: Any) -> AidRequest:
     """One request in scope; missing and out-of-scope are the same 404."""
     require_family_access(scope)
     try:
@@ -127,7 +132,7 @@ def criteria_rows(assessment: Any, lang: str | None = None) -> list[dict[str, An
     return rows
 
 
-def aid_request_view(*, scope: Any, aid_request: AidRequest) -> AidRequestView:
+def aid_request_view(*, scope: Scope, aid_request: AidRequest) -> AidRequestView:
     require_family_access(scope)
     scoring_rows = list(
         AidRequestScoring.objects.select_related("assessment", "assessment__ruleset")

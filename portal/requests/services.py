@@ -1,8 +1,11 @@
-"""Writes for aid requests: submit, score (the task body), decide, contest, withdraw; audit.
+"""Writes for aid requests: submit, score (the task body), decide, contest, resubmit,
+withdraw, re-score, re-queue.
 
-Every write is atomic, validated with ``full_clean()``, audited in the same transaction, and
-enqueues Celery work with ``transaction.on_commit``. Nothing here logs an ИИН, a name or an
-income.
+Every state change goes through :func:`portal.requests.lifecycle.transition` (the transition
+table, the statistics delta and the audit row, in the same transaction, on a locked row).
+Every write is atomic and validated in this layer (:func:`aid_request_validate` checks all the
+form checks and more), and enqueues Celery work with ``transaction.on_commit``. Nothing here
+logs an ИИН, a name or an income.
 """
 
 from __future__ import annotations
@@ -18,21 +21,37 @@ from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
+from portal.requests import lifecycle
+from portal.requests.lifecycle import Action, InvalidTransition
 from portal.requests.models import (
     ACTIVE_STATUSES,
+    CONSENT_MAX_DAYS,
     AidRequest,
     AidRequestScoring,
     Decision,
     Status,
 )
+from portal.requests.reasons import Reason, ReasonCode
 from portal.requests.recommendation import recommend
-from portal.stats.services import StatsTracker
+from schools.iinkey import iin_digest
+from schools.scope import Scope, require
 
 logger = logging.getLogger(__name__)
 
-#: The reason code of a request held back because the card service did not answer; such
-#: requests are re-queued by :func:`aid_requests_requeue_held` once it answers again.
-CARD_UNAVAILABLE = "card_unavailable"
+__all__ = [
+    "DuplicateAidRequest",
+    "InvalidTransition",
+    "aid_request_contest",
+    "aid_request_decide",
+    "aid_request_rescore",
+    "aid_request_resubmit",
+    "aid_request_score",
+    "aid_request_submit",
+    "aid_request_validate",
+    "aid_request_withdraw",
+    "aid_requests_requeue_card_unavailable",
+    "aid_requests_requeue_stuck",
+]
 
 SUBMIT_FIELDS = (
     "student_iin",
@@ -51,6 +70,7 @@ SUBMIT_FIELDS = (
     "consent_given_on",
     "consent_valid_until",
 )
+CONSENT_FIELDS = ("consent_method", "consent_reference", "consent_given_on", "consent_valid_until")
 
 
 class DuplicateAidRequest(Exception):
@@ -63,46 +83,7 @@ class DuplicateAidRequest(Exception):
         self.existing = existing
 
 
-class InvalidTransition(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-# --------------------------------------------------------------------------- audit
-
-
-def _audit_request(req: AidRequest, action: str, **kwargs: Any) -> AuditEvent:
-    return audit_record(
-        action=action,
-        object_type="aid_request",
-        object_id=str(req.public_id),
-        school_id=req.school_id,
-        **kwargs,
-    )
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _require_staff_of(scope: Any, school_id: int) -> None:
-    if not scope.is_school_staff:
-        raise PermissionDenied(_("Заявки подают и решают только сотрудники школы."))
-    if not scope.contains_school(school_id):
-        raise PermissionDenied(_("Заявка другой школы."))
-
-
-def _set_status(req: AidRequest, status: str, reason: str = "") -> None:
-    req.status = status
-    req.status_reason = reason
-    req.status_changed_at = timezone.now()
-    # Only the state fields change: validate them; keys and constraints are the database's job.
-    req.full_clean(
-        exclude=["school", "created_by"], validate_unique=False, validate_constraints=False
-    )
-    req.save(
-        update_fields=["status", "status_reason", "status_changed_at", "attempt", "updated_at"]
-    )
 
 
 def _enqueue(request_id: int) -> None:
@@ -127,13 +108,118 @@ def latest_scoring(req: AidRequest) -> AidRequestScoring | None:
     )
 
 
+def _lock_in_scope(scope: Scope, aid_request: AidRequest) -> AidRequest:
+    require(scope, "can_act_on_requests", _("Заявки подают и решают только сотрудники школы."))
+    if not scope.contains_school(aid_request.school_id):
+        raise PermissionDenied(_("Заявка другой школы."))
+    return lifecycle.lock(aid_request.pk)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def current_academic_year_start(today: dt.date) -> int:
+    """The first calendar year of the academic year running on `today` (it starts 1 September)."""
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def aid_request_validate(req: AidRequest, *, today: dt.date | None = None) -> None:
+    """Everything the form checks, and the rules of the service: raise ``ValidationError``
+    keyed by field (every problem at once). Runs before anything is saved."""
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    try:
+        req.full_clean(
+            exclude=["school", "created_by"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(str(message))
+
+    if (
+        req.student_iin
+        and req.student_iin == req.guardian_iin
+        and not ({"student_iin", "guardian_iin"} & set(errors))
+    ):
+        add(
+            "guardian_iin",
+            _(
+                "ИИН родителя / законного представителя совпадает с ИИН учащегося: "
+                "укажите ИИН взрослого."
+            ),
+        )
+    if req.consent_method:
+        if not req.consent_reference:
+            add("consent_reference", _("Укажите номер или ссылку согласия."))
+        if not req.consent_given_on:
+            add("consent_given_on", _("Укажите дату согласия."))
+        if not req.consent_valid_until:
+            add("consent_valid_until", _("Укажите, до какой даты действует согласие."))
+    given, until = req.consent_given_on, req.consent_valid_until
+    if given and given > today:
+        add(
+            "consent_given_on",
+            _("Дата согласия не может быть позже сегодняшней (%(today)s).")
+            % {"today": today.strftime("%d.%m.%Y")},
+        )
+    if given and until and until >= given and (until - given).days > CONSENT_MAX_DAYS:
+        add(
+            "consent_valid_until",
+            _("Согласие действует не дольше года: укажите дату не позже %(max)s.")
+            % {"max": (given + dt.timedelta(days=CONSENT_MAX_DAYS)).strftime("%d.%m.%Y")},
+        )
+    if "academic_year" not in errors and req.academic_year:
+        start = int(req.academic_year[:4])
+        current = current_academic_year_start(today)
+        if start < current:
+            add(
+                "academic_year",
+                _("Учебный год %(year)s уже прошёл: укажите текущий (%(current)s) или следующий.")
+                % {"year": req.academic_year, "current": f"{current}-{current + 1}"},
+            )
+        elif start > current + 1:
+            add(
+                "academic_year",
+                _("Заявку можно подать на текущий (%(current)s) или следующий учебный год.")
+                % {"current": f"{current}-{current + 1}"},
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _normalise_consent(req: AidRequest) -> None:
+    """ "No consent" chosen: the other consent fields mean nothing and are not kept."""
+    if not req.consent_method:
+        req.consent_reference = ""
+        req.consent_given_on = None
+        req.consent_valid_until = None
+
+
+def _open_duplicate(req: AidRequest) -> AidRequest | None:
+    return (
+        AidRequest.objects.unscoped()
+        .open()
+        .filter(
+            school_id=req.school_id,
+            student_iin_hmac=iin_digest(req.student_iin),
+            aid_kind=req.aid_kind,
+            academic_year=req.academic_year,
+        )
+        .exclude(pk=req.pk)
+        .first()
+    )
+
+
 # --------------------------------------------------------------------------- submit
 
 
 @transaction.atomic
 def aid_request_submit(
     *,
-    scope: Any,
+    scope: Scope,
     actor: Any,
     data: dict[str, Any],
     ip: str | None = None,
@@ -144,87 +230,139 @@ def aid_request_submit(
     ``enqueue=False`` leaves a queued request for the caller to score (demo seeding in local
     processes); it is still picked up by the stuck-request sweeper.
     """
-    if not scope.is_school_staff or scope.school_id is None:
+    require(scope, "can_act_on_requests", _("Заявки подают только сотрудники школы."))
+    if scope.school_id is None:
         raise PermissionDenied(_("Заявки подают только сотрудники школы."))
     req = AidRequest(
         school_id=scope.school_id,
         created_by=actor,
         **{k: data[k] for k in SUBMIT_FIELDS if k in data and data[k] is not None},
     )
-    existing = (
-        AidRequest.objects.open()
-        .filter(
-            school_id=req.school_id,
-            student_iin=req.student_iin,
-            aid_kind=req.aid_kind,
-            academic_year=req.academic_year,
-        )
-        .first()
-    )
+    _normalise_consent(req)
+    aid_request_validate(req)
+    existing = _open_duplicate(req)
     if existing is not None:
         raise DuplicateAidRequest(existing)
-    req.full_clean(validate_constraints=False)
     problem = req.consent_problem()
-    if problem:
-        req.status, req.status_reason = Status.NEEDS_REVIEW, problem
     try:
         with transaction.atomic():
-            req.save()
-    except IntegrityError:
-        existing = (
-            AidRequest.objects.open()
-            .filter(
-                school_id=req.school_id,
-                student_iin=req.student_iin,
-                aid_kind=req.aid_kind,
-                academic_year=req.academic_year,
+            lifecycle.transition(
+                req,
+                Action.SUBMIT,
+                target=Status.NEEDS_REVIEW if problem else Status.QUEUED,
+                reason=problem,
+                scope=scope,
+                actor=actor,
+                ip=ip,
+                detail={
+                    "status": Status.NEEDS_REVIEW if problem else Status.QUEUED,
+                    "ground": req.ground,
+                    "aid_kind": req.aid_kind,
+                },
             )
-            .first()
-        )
+    except IntegrityError:
+        existing = _open_duplicate(req)
         if existing is None:
             raise
         raise DuplicateAidRequest(existing) from None
-    StatsTracker(None).done(req.pk)
-    _audit_request(
-        req,
-        "aid_request.submit",
-        scope=scope,
-        actor=actor,
-        ip=ip,
-        detail={"status": req.status, "ground": req.ground, "aid_kind": req.aid_kind},
-    )
     if req.status == Status.QUEUED and enqueue:
         _enqueue_on_commit(req)
+    return req
+
+
+@transaction.atomic
+def aid_request_resubmit(
+    *,
+    scope: Scope,
+    actor: Any,
+    aid_request: AidRequest,
+    data: dict[str, Any],
+    ip: str | None = None,
+) -> AidRequest:
+    """A request held for review, corrected (fields, consent) and sent back to the queue.
+
+    The corrections are validated like a new request; the consent must now be valid (that
+    is what review usually asks for). A new scoring attempt is queued.
+    """
+    req = _lock_in_scope(scope, aid_request)
+    lifecycle.check(req, Action.RESUBMIT, scope)  # a conflict before any validation
+    changed = []
+    for k in SUBMIT_FIELDS:
+        if k in data:
+            value = data[k]
+            if value is None and k not in ("consent_given_on", "consent_valid_until"):
+                continue
+            if getattr(req, k) != value:
+                setattr(req, k, value)
+                changed.append(k)
+    _normalise_consent(req)
+    changed = sorted(set(changed) | ({*CONSENT_FIELDS} if not req.consent_method else set()))
+    aid_request_validate(req)
+    problem = req.consent_problem()
+    if problem is not None:
+        message = problem.render()
+        raise ValidationError(
+            {
+                "consent_given_on" if req.consent_method else "consent_method": [
+                    _("Чтобы подать заявку снова, нужно действующее согласие: %(problem)s")
+                    % {"problem": message}
+                ]
+            }
+        )
+    existing = _open_duplicate(req)
+    if existing is not None:
+        raise DuplicateAidRequest(existing)
+    req.attempt += 1
+    try:
+        with transaction.atomic():
+            lifecycle.transition(
+                req,
+                Action.RESUBMIT,
+                scope=scope,
+                actor=actor,
+                ip=ip,
+                extra_fields=changed,
+                detail={"changed": sorted(changed)},
+            )
+    except IntegrityError:
+        existing = _open_duplicate(req)
+        if existing is None:
+            raise
+        raise DuplicateAidRequest(existing) from None
+    _enqueue_on_commit(req)
+    aid_request.refresh_from_db()
     return req
 
 
 # --------------------------------------------------------------------------- scoring
 
 
-def _needs_review_locked(
-    req: AidRequest, reason: str, code: str, stats: StatsTracker | None = None
-) -> str:
-    stats = stats or StatsTracker(req.pk)
-    _set_status(req, Status.NEEDS_REVIEW, reason)
-    stats.done()
-    _audit_request(
-        req, "aid_request.needs_review", detail={"attempt": req.attempt, "reason_code": code}
-    )
-    return Status.NEEDS_REVIEW
-
-
-def _needs_review_if_current(request_id: int, attempt: int, reason: str, code: str) -> str:
+def _needs_review_if_current(request_id: int, attempt: int, reason: Reason) -> str:
     with transaction.atomic():
-        req = AidRequest.objects.unscoped().select_for_update().get(pk=request_id)
+        req = lifecycle.lock(request_id)
         if req.status not in ACTIVE_STATUSES or req.attempt != attempt:
             return "skipped"
-        stats = StatsTracker(req.pk)
-        _set_status(req, Status.NEEDS_REVIEW, reason)
-        stats.done()
-        _audit_request(
-            req, "aid_request.needs_review", detail={"attempt": attempt, "reason_code": code}
-        )
+        lifecycle.transition(req, Action.NEEDS_REVIEW, reason=reason)
     return Status.NEEDS_REVIEW
+
+
+def _card_error_reason(exc: Exception) -> Reason:
+    from scoring.sources import (
+        CardMalformed,
+        CardNotFound,
+        CardRequestRejected,
+        CardServiceUnavailable,
+    )
+
+    if isinstance(exc, CardServiceUnavailable):
+        return Reason(ReasonCode.CARD_UNAVAILABLE, {"cause": exc.reason})
+    if isinstance(exc, CardNotFound):
+        return Reason(ReasonCode.CARD_NOT_FOUND)
+    if isinstance(exc, CardMalformed):
+        return Reason(ReasonCode.CARD_MALFORMED, {"count": len(exc.problems)})
+    if isinstance(exc, CardRequestRejected):
+        return Reason(ReasonCode.CARD_REJECTED, {"http_status": exc.status} if exc.status else {})
+    return Reason(ReasonCode.CARD_ERROR, {"code": str(getattr(exc, "code", "error"))})
 
 
 def aid_request_score(
@@ -236,32 +374,22 @@ def aid_request_score(
     ``scoring.sources.CardServiceUnavailable`` when the card service is unavailable and this is
     not the final try (the task retries it).
     """
-    from scoring.sources import (
-        CardMalformed,
-        CardNotFound,
-        CardServiceUnavailable,
-        CardSourceError,
-        get_card_source,
-    )
+    from scoring.sources import CardServiceUnavailable, CardSourceError, get_card_source
 
     # 1. Claim the request in a short transaction.
     with transaction.atomic():
-        req = AidRequest.objects.unscoped().select_for_update().get(pk=request_id)
+        req = lifecycle.lock(request_id)
         if req.status not in ACTIVE_STATUSES:
             return "skipped"
         attempt = req.attempt
         if AidRequestScoring.objects.filter(request=req, attempt=attempt).exists():
             return "skipped"
-        stats = StatsTracker(req.pk)
         problem = req.consent_problem(on)
         if problem:
-            _set_status(req, Status.NEEDS_REVIEW, problem)
-            stats.done()
-            _audit_request(req, "aid_request.needs_review", detail={"reason_code": "consent"})
+            lifecycle.transition(req, Action.NEEDS_REVIEW, reason=problem)
             return Status.NEEDS_REVIEW
         if req.status == Status.QUEUED:
-            _set_status(req, Status.SCORING)
-            stats.done()
+            lifecycle.transition(req, Action.START_SCORING)
         iin = req.student_iin
 
     # 2. Fetch the card outside any lock.
@@ -271,19 +399,9 @@ def aid_request_score(
     except CardServiceUnavailable as exc:
         if not final_try:
             raise
-        reason = _(
-            "Сервис карт семьи недоступен после всех попыток: %(detail)s Заявка будет "
-            "отправлена на оценку автоматически, когда сервис снова ответит."
-        ) % {"detail": str(exc)}
-        return _needs_review_if_current(request_id, attempt, reason, CARD_UNAVAILABLE)
-    except CardNotFound:
-        return _needs_review_if_current(
-            request_id, attempt, _("Карта семьи не найдена."), "not_found"
-        )
-    except CardMalformed as exc:
-        return _needs_review_if_current(request_id, attempt, str(exc), "card_invalid")
+        return _needs_review_if_current(request_id, attempt, _card_error_reason(exc))
     except CardSourceError as exc:
-        return _needs_review_if_current(request_id, attempt, str(exc), exc.code)
+        return _needs_review_if_current(request_id, attempt, _card_error_reason(exc))
     finally:
         if source is None:
             card_source.close()
@@ -295,12 +413,11 @@ def aid_request_score(
     from scoring.services import assessment_create
 
     with transaction.atomic():
-        req = AidRequest.objects.unscoped().select_for_update().get(pk=request_id)
+        req = lifecycle.lock(request_id)
         if req.status != Status.SCORING or req.attempt != attempt:
             return "skipped"
         if AidRequestScoring.objects.filter(request=req, attempt=attempt).exists():
             return "skipped"
-        stats = StatsTracker(req.pk)
         previous = latest_scoring(req)
         try:
             with transaction.atomic():
@@ -310,26 +427,27 @@ def aid_request_score(
                     on=on,
                 )
         except CardError as exc:
-            problems = "; ".join(str(getattr(p, "message", p)) for p in exc.problems[:5])
-            reason = _("Карта семьи не прошла проверку: %(problems)s") % {"problems": problems}
-            return _needs_review_locked(req, reason, "card_invalid", stats)
+            reason = Reason(
+                ReasonCode.CARD_INVALID,
+                {"count": len(exc.problems), "paths": [p.path for p in exc.problems[:5]]},
+            )
+            lifecycle.transition(req, Action.NEEDS_REVIEW, reason=reason)
+            return Status.NEEDS_REVIEW
         except RuleSet.DoesNotExist:
-            reason = _("Нет действующего набора правил оценки.")
-            return _needs_review_locked(req, reason, "no_ruleset", stats)
+            lifecycle.transition(req, Action.NEEDS_REVIEW, reason=Reason(ReasonCode.NO_RULESET))
+            return Status.NEEDS_REVIEW
         except MissingParameterError:
-            reason = _("В наборе правил нет параметров для года карты семьи.")
-            return _needs_review_locked(req, reason, "ruleset_parameter", stats)
-        AidRequestScoring.objects.create(request=req, attempt=attempt, assessment=assessment)
-        _set_status(req, Status.SCORED)
-        stats.done()
-        _audit_request(
+            lifecycle.transition(
+                req, Action.NEEDS_REVIEW, reason=Reason(ReasonCode.RULESET_PARAMETER)
+            )
+            return Status.NEEDS_REVIEW
+        lifecycle.transition(
             req,
-            "aid_request.scored",
-            detail={
-                "attempt": attempt,
-                "assessment": str(assessment.public_id),
-                "category": assessment.category,
-            },
+            Action.SCORE,
+            effects=lambda: AidRequestScoring.objects.create(
+                request=req, attempt=attempt, assessment=assessment
+            ),
+            detail={"assessment": str(assessment.public_id), "category": assessment.category},
         )
     return Status.SCORED
 
@@ -352,76 +470,31 @@ def aid_requests_requeue_stuck(
         .order_by("status_changed_at")[:limit]
     )
     for req in stuck:
-        previous = req.status
-        stats = StatsTracker(req.pk)
-        _set_status(req, Status.QUEUED)
-        stats.done()
-        _audit_request(req, "aid_request.requeue", detail={"from": previous})
+        lifecycle.transition(req, Action.REQUEUE)
         _enqueue_on_commit(req)
     return len(stuck)
 
 
-def _held_back_ids(limit: int, since: dt.datetime) -> list[int]:
-    """Requests whose CURRENT attempt ended in needs_review with reason code card_unavailable
-    (read from the needs_review audit events of the last days)."""
-    events = (
-        AuditEvent.objects.filter(
-            action="aid_request.needs_review",
-            object_type="aid_request",
-            created_at__gte=since,
-            detail__reason_code=CARD_UNAVAILABLE,
-        )
-        .order_by("created_at")
-        .values_list("object_id", "detail")
-    )
-    attempts: dict[str, int] = {}
-    for object_id, detail in events.iterator(chunk_size=2000):
-        attempts[object_id] = int((detail or {}).get("attempt") or 0)
-    if not attempts:
-        return []
-    ids: list[int] = []
-    rows = (
-        AidRequest.objects.unscoped()
-        .filter(status=Status.NEEDS_REVIEW, public_id__in=list(attempts))
-        .order_by("status_changed_at")
-        .values_list("pk", "public_id", "attempt")
-    )
-    for pk, public_id, attempt in rows:
-        if attempts.get(str(public_id)) == attempt:
-            ids.append(pk)
-            if len(ids) >= limit:
-                break
-    return ids
-
-
-def aid_requests_held_back(*, days: int = 7) -> int:
-    """How many requests wait for the card service (needs_review, card_unavailable)."""
-    return len(_held_back_ids(10_000, timezone.now() - dt.timedelta(days=days)))
-
-
 @transaction.atomic
-def aid_requests_requeue_held(*, limit: int = 500, days: int = 7) -> int:
-    """Re-queue the requests held back because the card service was unavailable (their current
-    attempt ended in needs_review with code card_unavailable): a new attempt, queued, audited.
-    Called when the service answers again."""
-    ids = _held_back_ids(limit, timezone.now() - dt.timedelta(days=days))
-    if not ids:
-        return 0
-    held = list(
+def aid_requests_requeue_card_unavailable(
+    *, older_than: dt.timedelta | None = None, now: dt.datetime | None = None, limit: int = 500
+) -> int:
+    """Send requests held because the card service was unavailable back to the queue (a new
+    scoring attempt each). For the pipeline's schedule, once the card service answers again.
+
+    ``older_than``: only requests held at least that long. Returns how many were re-queued.
+    """
+    qs = (
         AidRequest.objects.unscoped()
         .select_for_update(skip_locked=True)
-        .filter(pk__in=ids, status=Status.NEEDS_REVIEW)
+        .filter(status=Status.NEEDS_REVIEW, status_reason_code=ReasonCode.CARD_UNAVAILABLE)
     )
+    if older_than is not None:
+        qs = qs.filter(status_changed_at__lt=(now or timezone.now()) - older_than)
+    held = list(qs.order_by("status_changed_at")[:limit])
     for req in held:
-        stats = StatsTracker(req.pk)
         req.attempt += 1
-        _set_status(req, Status.QUEUED)
-        stats.done()
-        _audit_request(
-            req,
-            "aid_request.requeue",
-            detail={"from": Status.NEEDS_REVIEW, "reason_code": CARD_UNAVAILABLE},
-        )
+        lifecycle.transition(req, Action.REQUEUE, detail={"after": ReasonCode.CARD_UNAVAILABLE})
         _enqueue_on_commit(req)
     return len(held)
 
@@ -443,8 +516,8 @@ def aid_request_rescore(
     from scoring.services import assessment_create
 
     with transaction.atomic():
-        req = AidRequest.objects.unscoped().select_for_update().get(pk=request_id)
-        if req.status != Status.SCORED:
+        req = lifecycle.lock(request_id)
+        if lifecycle.rule_for(req.status, Action.RESCORE) is None:
             return "skipped", False
         previous = latest_scoring(req)
         if previous is None or previous.assessment.ruleset_id == ruleset.pk:
@@ -453,15 +526,16 @@ def aid_request_rescore(
         attempt = req.attempt + 1
         if AidRequestScoring.objects.filter(request=req, attempt=attempt).exists():
             return "skipped", False
-        stats = StatsTracker(req.pk)
         try:
             with transaction.atomic():
                 assessment = assessment_create(card_doc=old.card, ruleset=ruleset, previous=old)
         except (CardError, MissingParameterError) as exc:
-            _audit_request(
-                req,
-                "aid_request.rescore_failed",
+            audit_record(
+                action="aid_request.rescore_failed",
                 actor=actor,
+                object_type="aid_request",
+                object_id=str(req.public_id),
+                school_id=req.school_id,
                 outcome=AuditEvent.Outcome.ERROR,
                 detail={
                     "batch": batch,
@@ -471,17 +545,16 @@ def aid_request_rescore(
             )
             return "failed", False
         req.attempt = attempt
-        AidRequestScoring.objects.create(request=req, attempt=attempt, assessment=assessment)
-        _set_status(req, Status.SCORED, req.status_reason)
-        stats.done()
-        changed = assessment.category != old.category
-        _audit_request(
+        lifecycle.transition(
             req,
-            "aid_request.rescore",
+            Action.RESCORE,
+            reason=req.reason,
             actor=actor,
+            effects=lambda: AidRequestScoring.objects.create(
+                request=req, attempt=attempt, assessment=assessment
+            ),
             detail={
                 "batch": batch,
-                "attempt": attempt,
                 "assessment": str(assessment.public_id),
                 "previous_assessment": str(old.public_id),
                 "ruleset_version": ruleset.version,
@@ -489,6 +562,7 @@ def aid_request_rescore(
                 "category": assessment.category,
             },
         )
+        changed = assessment.category != old.category
     return "rescored", changed
 
 
@@ -498,7 +572,7 @@ def aid_request_rescore(
 @transaction.atomic
 def aid_request_decide(
     *,
-    scope: Any,
+    scope: Scope,
     actor: Any,
     aid_request: AidRequest,
     outcome: str,
@@ -506,21 +580,26 @@ def aid_request_decide(
     reason: str = "",
     ip: str | None = None,
 ) -> Decision:
-    _require_staff_of(scope, aid_request.school_id)
-    req = AidRequest.objects.select_for_update().get(pk=aid_request.pk)
-    if req.status != Status.SCORED:
-        raise InvalidTransition(_("Решение принимается только по оценённой заявке."))
-    stats = StatsTracker(req.pk)
+    """Approve (an amount of at most the requested one) or reject a scored request. Against
+    the recommendation only with a reason. Decided is final in this flow."""
+    req = _lock_in_scope(scope, aid_request)
+    lifecycle.check(req, Action.DECIDE, scope)
     scoring_row = latest_scoring(req)
     assessment = scoring_row.assessment if scoring_row else None
     rec = recommend(assessment.category, assessment.markers) if assessment else None
     reason = (reason or "").strip()
-    against = bool(rec and rec.is_against(outcome))
     errors: dict[str, list[str]] = {}
     if outcome not in Decision.Outcome.values:
         errors["outcome"] = [_("Выберите: одобрить или отказать.")]
-    if outcome == Decision.Outcome.APPROVE and not amount_kzt:
-        errors["amount_kzt"] = [_("Укажите сумму помощи.")]
+    against = bool(rec and outcome in Decision.Outcome.values and rec.is_against(outcome))
+    if outcome == Decision.Outcome.APPROVE:
+        if not amount_kzt:
+            errors["amount_kzt"] = [_("Укажите сумму помощи.")]
+        elif amount_kzt > req.amount_kzt:
+            errors["amount_kzt"] = [
+                _("Одобренная сумма не может быть больше запрошенной (%(max)s ₸).")
+                % {"max": req.amount_kzt}
+            ]
     if outcome == Decision.Outcome.REJECT:
         amount_kzt = None
     if against and not reason:
@@ -532,21 +611,20 @@ def aid_request_decide(
         assessment=assessment,
         outcome=outcome,
         amount_kzt=amount_kzt,
+        requested_amount_kzt=req.amount_kzt,
         recommendation=rec.code if rec else "",
         against_recommendation=against,
         reason=reason,
         decided_by=actor,
     )
-    decision.full_clean()
-    decision.save()
-    _set_status(req, Status.DECIDED)
-    stats.done()
-    _audit_request(
+    decision.full_clean(validate_unique=False, validate_constraints=False)
+    lifecycle.transition(
         req,
-        "aid_request.decide",
+        Action.DECIDE,
         scope=scope,
         actor=actor,
         ip=ip,
+        effects=decision.save,
         detail={
             "decision": str(decision.public_id),
             "outcome": outcome,
@@ -560,47 +638,41 @@ def aid_request_decide(
 
 @transaction.atomic
 def aid_request_contest(
-    *, scope: Any, actor: Any, aid_request: AidRequest, ip: str | None = None
+    *, scope: Scope, actor: Any, aid_request: AidRequest, ip: str | None = None
 ) -> AidRequest:
-    """Re-fetch the card and re-score: a new attempt whose assessment links to the old one."""
-    _require_staff_of(scope, aid_request.school_id)
-    req = AidRequest.objects.select_for_update().get(pk=aid_request.pk)
-    if req.status not in (Status.SCORED, Status.DECIDED, Status.NEEDS_REVIEW):
-        raise InvalidTransition(_("Оспорить можно только завершённую оценку."))
-    previous = req.status
-    stats = StatsTracker(req.pk)
+    """Challenge a scoring before a decision: re-fetch the card and re-score (a new attempt
+    whose assessment links to the old one). Without a valid consent → needs review."""
+    req = _lock_in_scope(scope, aid_request)
+    lifecycle.check(req, Action.CONTEST, scope)
     req.attempt += 1
     problem = req.consent_problem()
-    if problem:
-        _set_status(req, Status.NEEDS_REVIEW, problem)
-    else:
-        _set_status(req, Status.QUEUED)
-        _enqueue_on_commit(req)
-    stats.done()
-    _audit_request(
+    lifecycle.transition(
         req,
-        "aid_request.contest",
+        Action.CONTEST,
+        target=Status.NEEDS_REVIEW if problem else Status.QUEUED,
+        reason=problem,
         scope=scope,
         actor=actor,
         ip=ip,
-        detail={"from": previous, "attempt": req.attempt},
     )
+    if not problem:
+        _enqueue_on_commit(req)
+    aid_request.refresh_from_db()
     return req
 
 
 @transaction.atomic
 def aid_request_withdraw(
-    *, scope: Any, actor: Any, aid_request: AidRequest, ip: str | None = None
+    *, scope: Scope, actor: Any, aid_request: AidRequest, ip: str | None = None
 ) -> AidRequest:
-    _require_staff_of(scope, aid_request.school_id)
-    req = AidRequest.objects.select_for_update().get(pk=aid_request.pk)
-    if req.status in (Status.WITHDRAWN, Status.DECIDED):
-        raise InvalidTransition(_("Эту заявку уже нельзя отозвать."))
-    previous = req.status
-    stats = StatsTracker(req.pk)
-    _set_status(req, Status.WITHDRAWN, _("Заявка отозвана школой."))
-    stats.done()
-    _audit_request(
-        req, "aid_request.withdraw", scope=scope, actor=actor, ip=ip, detail={"from": previous}
+    req = _lock_in_scope(scope, aid_request)
+    lifecycle.transition(
+        req,
+        Action.WITHDRAW,
+        reason=Reason(ReasonCode.WITHDRAWN_BY_SCHOOL),
+        scope=scope,
+        actor=actor,
+        ip=ip,
     )
+    aid_request.refresh_from_db()
     return req

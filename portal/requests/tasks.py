@@ -23,7 +23,6 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.dispatch import receiver
-from django.utils.translation import gettext as _
 
 from portal import metrics
 from portal.requests import services
@@ -60,9 +59,14 @@ def _drop_connection() -> None:
         logger.debug("closing a broken database connection failed")
 
 
-def _mark_failed(request_id: int, reason: str) -> str:
+def _mark_failed(request_id: int, cause: str, error: str = "") -> str:
     """needs_review (scoring_failed) for the request's current attempt, if still active."""
     from portal.requests.models import AidRequest
+    from portal.requests.reasons import Reason, ReasonCode
+
+    reason = Reason(
+        ReasonCode.SCORING_FAILED, {"cause": cause, **({"error": error} if error else {})}
+    )
 
     try:
         attempt = (
@@ -73,7 +77,7 @@ def _mark_failed(request_id: int, reason: str) -> str:
         )
         if attempt is None:
             return "skipped"
-        return services._needs_review_if_current(request_id, attempt, reason, SCORING_FAILED)
+        return services._needs_review_if_current(request_id, attempt, reason)
     except _DB_ERRORS:
         _drop_connection()
         logger.warning("request %s: could not record the failure; the sweeper retries", request_id)
@@ -137,16 +141,12 @@ def _score(self, request_id: int, since: float | None, free: int) -> str:  # noq
         _drop_connection()
         logger.warning("request %s: database error (%s), retrying", request_id, type(exc).__name__)
         if final_try:
-            outcome = _mark_failed(
-                request_id, _("Оценка не удалась: база данных не отвечала. Оцените заявку снова.")
-            )
+            outcome = _mark_failed(request_id, "database")
             return outcome
         return again(retry_countdown(spent), counted=True)
     except SoftTimeLimitExceeded:
         logger.warning("request %s: the soft time limit was reached", request_id)
-        outcome = _mark_failed(
-            request_id, _("Оценка не уложилась в отведённое время. Оцените заявку снова.")
-        )
+        outcome = _mark_failed(request_id, "time_limit")
         return outcome
     except Exception as exc:  # noqa: BLE001 - a bug must not leave the request in `scoring`
         # The message may quote data: log the type and where, never the text.
@@ -156,11 +156,7 @@ def _score(self, request_id: int, since: float | None, free: int) -> str:  # noq
             type(exc).__name__,
             "".join(traceback.format_tb(exc.__traceback__)),
         )
-        outcome = _mark_failed(
-            request_id,
-            _("Оценка не удалась из-за внутренней ошибки (%(error)s).")
-            % {"error": type(exc).__name__},
-        )
+        outcome = _mark_failed(request_id, "internal", type(exc).__name__)
         return outcome
     finally:
         metrics.observe(
@@ -225,7 +221,7 @@ def requeue_held_if_service_answers() -> int:
     (one probe through the breaker: it counts as a half-open trial)."""
     from scoring.sources import get_card_source
 
-    if not services.aid_requests_held_back():
+    if not held_back_count():
         return 0
     source = get_card_source()
     try:
@@ -233,7 +229,19 @@ def requeue_held_if_service_answers() -> int:
             return 0
     finally:
         source.close()
-    return services.aid_requests_requeue_held()
+    return services.aid_requests_requeue_card_unavailable()
+
+
+def held_back_count() -> int:
+    """Requests waiting for the card service (needs_review, card_unavailable)."""
+    from portal.requests.models import AidRequest, Status
+    from portal.requests.reasons import ReasonCode
+
+    return (
+        AidRequest.objects.unscoped()
+        .filter(status=Status.NEEDS_REVIEW, status_reason_code=ReasonCode.CARD_UNAVAILABLE)
+        .count()
+    )
 
 
 @shared_task(name="portal.aid_requests_requeue_stuck", acks_late=True)
@@ -265,7 +273,7 @@ def aid_requests_requeue_held() -> int:
     """The card service answers again: re-queue what was held back (no probe needed)."""
     total = 0
     while True:
-        n = services.aid_requests_requeue_held()
+        n = services.aid_requests_requeue_card_unavailable()
         total += n
         if n < 500:
             return total

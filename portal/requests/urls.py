@@ -35,6 +35,11 @@ urlpatterns = [
         name="aid-request-contest",
     ),
     path(
+        "requests/<uuid:public_id>/resubmit/",
+        views.aid_request_resubmit,
+        name="aid-request-resubmit",
+    ),
+    path(
         "requests/<uuid:public_id>/withdraw/",
         views.aid_request_withdraw,
         name="aid-request-withdraw",

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,9 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.audit.services import audit_record
-from portal.requests import selectors, services
+from portal.requests import lifecycle, selectors, services
 from portal.requests.forms import AidRequestForm, DecisionForm, FilterForm
 from portal.requests.models import AidRequest, validate_iin
+from schools.scope import require
 
 PAGE_SIZE = 20
 
@@ -32,8 +33,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def _require_staff(request: HttpRequest) -> None:
-    if not request.scope.is_school_staff:
-        raise PermissionDenied
+    require(request.scope, "can_act_on_requests")
 
 
 def _audit_view(
@@ -83,7 +83,7 @@ def aid_request_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filter_form": _bootstrap(f if f.is_bound else FilterForm()),
         "query": query.urlencode(),
-        "can_submit": request.scope.is_school_staff,
+        "can_submit": request.scope.can_act_on_requests,
     }
     template = (
         "requests/partials/_aid_request_table.html"
@@ -91,6 +91,28 @@ def aid_request_list(request: HttpRequest) -> HttpResponse:
         else "requests/list.html"
     )
     return render(request, template, ctx)
+
+
+def _add_service_errors(form: forms.Form, exc: Exception) -> None:
+    """A service's refusal on the form: field errors on their fields, the rest on top."""
+    if isinstance(exc, services.DuplicateAidRequest):
+        form.add_error(
+            None,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                str(exc),
+                reverse("requests:aid-request-detail", args=[exc.existing.public_id]),
+                _("Открыть существующую заявку"),
+            ),
+        )
+    elif isinstance(exc, services.InvalidTransition):
+        form.add_error(None, exc.message)
+    elif isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            for field, errs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            form.add_error(None, exc.messages)
 
 
 @login_required
@@ -107,20 +129,9 @@ def aid_request_create(request: HttpRequest) -> HttpResponse:
                 data=form.cleaned_data,
                 ip=client_ip(request),
             )
-        except services.DuplicateAidRequest as exc:
-            duplicate = exc.existing
-            form.add_error(
-                None,
-                format_html(
-                    '{} <a href="{}">{}</a>',
-                    str(exc),
-                    reverse("requests:aid-request-detail", args=[duplicate.public_id]),
-                    _("Открыть существующую заявку"),
-                ),
-            )
-        except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
+        except (services.DuplicateAidRequest, ValidationError) as exc:
+            duplicate = getattr(exc, "existing", None)
+            _add_service_errors(form, exc)
         else:
             messages.success(request, _("Заявка подана."))
             return redirect("requests:aid-request-detail", public_id=req.public_id)
@@ -128,6 +139,41 @@ def aid_request_create(request: HttpRequest) -> HttpResponse:
         request,
         "requests/create.html",
         {"form": _bootstrap(form), "duplicate": duplicate},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def aid_request_resubmit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Needs review → correct the request (consent, fields) and send it back to the queue."""
+    _require_staff(request)
+    req = selectors.aid_request_get(scope=request.scope, public_id=public_id)
+    if lifecycle.Action.RESUBMIT not in lifecycle.allowed_actions(req, request.scope):
+        messages.error(request, _("Эту заявку сейчас нельзя исправить и подать снова."))
+        return redirect("requests:aid-request-detail", public_id=req.public_id)
+    initial = {name: getattr(req, name) for name in services.SUBMIT_FIELDS}
+    form = AidRequestForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.aid_request_resubmit(
+                scope=request.scope,
+                actor=request.user,
+                aid_request=req,
+                data=form.cleaned_data,
+                ip=client_ip(request),
+            )
+        except (services.DuplicateAidRequest, services.InvalidTransition, ValidationError) as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Заявка исправлена и снова поставлена в очередь."))
+            return redirect("requests:aid-request-detail", public_id=req.public_id)
+    else:
+        _audit_view(request, "aid_request.view", req, page="resubmit")
+    return render(
+        request,
+        "requests/resubmit.html",
+        {"form": _bootstrap(form), "req": req},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -160,7 +206,7 @@ def aid_request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     req = selectors.aid_request_get(scope=request.scope, public_id=public_id)
     view = selectors.aid_request_view(scope=request.scope, aid_request=req)
     _audit_view(request, "aid_request.view", req)
-    form = DecisionForm(initial={"amount_kzt": req.amount_kzt})
+    form = DecisionForm(requested_amount=req.amount_kzt)
     return render(
         request,
         "requests/detail.html",
@@ -168,7 +214,7 @@ def aid_request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "v": view,
             "req": req,
             "decision_form": _bootstrap(form),
-            "can_act": request.scope.is_school_staff,
+            "actions": lifecycle.allowed_actions(req, request.scope),
         },
     )
 
@@ -198,9 +244,8 @@ def _act(request: HttpRequest, public_id: Any, fn: Any, ok: str, **kwargs: Any) 
     except services.InvalidTransition as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
-        for errs in exc.message_dict.values():
-            for e in errs:
-                messages.error(request, e)
+        for e in exc.messages:
+            messages.error(request, e)
     else:
         messages.success(request, ok)
     return redirect("requests:aid-request-detail", public_id=req.public_id)
@@ -209,10 +254,10 @@ def _act(request: HttpRequest, public_id: Any, fn: Any, ok: str, **kwargs: Any) 
 @login_required
 @require_POST
 def aid_request_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
-    form = DecisionForm(request.POST)
+    _require_staff(request)
+    req = selectors.aid_request_get(scope=request.scope, public_id=public_id)
+    form = DecisionForm(request.POST, requested_amount=req.amount_kzt)
     if not form.is_valid():
-        _require_staff(request)
-        selectors.aid_request_get(scope=request.scope, public_id=public_id)
         for errs in form.errors.values():
             for e in errs:
                 messages.error(request, e)

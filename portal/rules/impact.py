@@ -13,7 +13,6 @@ No family data leaves this module: only counts and request public ids.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import multiprocessing
 import queue
 import time
@@ -23,8 +22,10 @@ from typing import Any, Final
 from django.conf import settings
 from django.db import connection, transaction
 
+from portal.db_scope import CROSS_SCHOOL_SQL
 from scoring import engine
 from scoring.card import parse_trusted_card
+from scoring.jsondoc import load_json_document
 from scoring.ruleset import CompiledRuleSet, RuleSetError, compile_ruleset
 
 __all__ = ["AFFECTED_PER_SCHOOL", "impact_compute", "impact_scan_rows"]
@@ -77,7 +78,11 @@ def impact_scan_rows(
     affected: dict[Any, list[str]] = {}
     assess = engine.assess
     parse = parse_trusted_card
-    loads = json.loads
+
+    def loads(text: str) -> Any:
+        # exact decimals, as every card is read elsewhere (never binary floats)
+        return load_json_document(text, max_bytes=None)
+
     n = 0
     for _id, card_doc, sha, old, old_hw, school_id, request_id in rows:
         key = _NO_REQUEST if school_id is None else school_id
@@ -137,6 +142,8 @@ def _worker(
             counter.value += k
 
     with psycopg.connect(**conninfo) as raw:
+        # a deliberate cross-school scan (row-level security, portal/db_scope.py)
+        raw.execute(CROSS_SCHOOL_SQL)
         return impact_scan_rows(
             _scan_connection(raw, sql, (start, end, parts, part)), compiled, tick
         )

@@ -17,12 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.requests.models import AidRequest
-from portal.rules.models import RescoreBatch
-from schools.scope import Scope
+from portal.rules.models import ImpactPreview, ImpactPreviewStatus, RescoreBatch
+from schools.scope import Scope, require
 from scoring.models import (
     GoldenCase,
-    ImpactPreview,
-    ImpactPreviewStatus,
     RuleSet,
     RuleSetApproval,
     RuleSetEvent,
@@ -43,8 +41,7 @@ __all__ = [
 
 
 def _require(scope: Scope) -> None:
-    if not scope.is_rules_admin:
-        raise PermissionDenied
+    require(scope, "can_admin_rules")
 
 
 def ruleset_display_status(ruleset: RuleSet, today: dt.date | None = None) -> tuple[str, Any]:
@@ -104,7 +101,11 @@ def golden_cases_for_scope(scope: Scope) -> QuerySet[GoldenCase]:
 
 def impact_previews_for_scope(scope: Scope, *, ruleset: RuleSet) -> QuerySet[ImpactPreview]:
     _require(scope)
-    return ruleset.previews.select_related("created_by").order_by("-created_at", "-pk")
+    return (
+        ImpactPreview.objects.filter(ruleset=ruleset)
+        .select_related("started_by")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def impact_preview_for_scope(scope: Scope, *, public_id: Any) -> ImpactPreview:
@@ -120,7 +121,11 @@ def impact_preview_for_scope(scope: Scope, *, public_id: Any) -> ImpactPreview:
 
 def rescore_batches_for_scope(scope: Scope, *, ruleset: RuleSet) -> QuerySet[RescoreBatch]:
     _require(scope)
-    return ruleset.rescore_batches.select_related("started_by").order_by("-created_at", "-pk")
+    return (
+        RescoreBatch.objects.filter(ruleset=ruleset)
+        .select_related("started_by")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def rescore_batch_for_scope(scope: Scope, *, public_id: Any) -> RescoreBatch:

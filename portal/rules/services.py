@@ -14,7 +14,8 @@ import logging
 import random
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,16 +25,23 @@ from portal.requests.models import AidRequest
 from portal.requests.models import Status as RequestStatus
 from portal.requests.services import aid_request_rescore
 from portal.rules.diff import ruleset_diff
-from portal.rules.models import RESCORE_ACTIVE_STATUSES, RescoreBatch, RescoreBatchStatus
-from schools.scope import Scope
+from portal.rules.models import (
+    RESCORE_ACTIVE_STATUSES,
+    BackgroundRun,
+    BackgroundRunStatus,
+    ImpactPreview,
+    ImpactPreviewStatus,
+    RescoreBatch,
+    RescoreBatchStatus,
+)
+from schools.scope import Scope, require
 from scoring import services as scoring_services
 from scoring.card import canonical_json, parse_card
 from scoring.governance import golden_cases_run
+from scoring.jsondoc import load_json_document
 from scoring.models import (
     Assessment,
     GoldenCase,
-    ImpactPreview,
-    ImpactPreviewStatus,
     RuleSet,
     RuleSetApproval,
     RuleSetEvent,
@@ -60,8 +68,7 @@ log = logging.getLogger(__name__)
 
 
 def _require_rules_admin(scope: Scope) -> None:
-    if not scope.is_rules_admin:
-        raise PermissionDenied
+    require(scope, "can_admin_rules")
 
 
 def _event(ruleset: RuleSet, action: str, actor: Any, **detail: Any) -> RuleSetEvent:
@@ -222,7 +229,8 @@ def golden_case_create(
     parse_card(card)  # CardError with paths when not a valid family-card/1
     case = GoldenCase(
         name=name,
-        card=json.loads(canonical_json(card)),
+        # exact: a number a float cannot hold (1e-400 m²) keeps its digits
+        card=load_json_document(canonical_json(card), max_bytes=None),
         expected_category=expected_category,
         expected_high_welfare=expected_high_welfare,
         source=source,
@@ -396,43 +404,66 @@ def impact_preview_start(
     return preview
 
 
-# The hard time limit of the task `portal.rules_impact_preview` (portal/rules/tasks.py).
-PREVIEW_TASK_TIME_LIMIT = dt.timedelta(seconds=1900)
+# --------------------------------------------------------------------------- background runs
+# One life for every BackgroundRun (an impact preview, a re-score batch): claim → progress →
+# done | failed. A finished run is left alone; a running one is taken over when its worker
+# must be dead (older than its task's hard time limit) or, for kinds that are idempotent per
+# item (the re-score), always — that is a redelivered message of the same run.
+
+
+def _run_claim(model: type[BackgroundRun], run_id: int) -> tuple[BackgroundRun, bool]:
+    """Lock the run and mark it running; returns (run, claimed). Not claimed: leave it."""
+    with transaction.atomic():
+        run = model.objects.select_for_update().select_related("ruleset").get(pk=run_id)
+        if run.is_finished:
+            return run, False
+        if run.status == BackgroundRunStatus.RUNNING and not (
+            getattr(model, "RESUME_RUNNING", False) or run.is_dead()
+        ):
+            return run, False
+        run.status = BackgroundRunStatus.RUNNING
+        run.started_at = timezone.now()
+        run.save(update_fields=["status", "started_at"])
+    return run, True
+
+
+def _run_update(run: BackgroundRun, **fields: Any) -> None:
+    BackgroundRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def _run_end(run: BackgroundRun, status: str, **fields: Any) -> BackgroundRun:
+    _run_update(run, status=status, finished_at=timezone.now(), **fields)
+    run.refresh_from_db()
+    return run
+
+
+# The hard time limit of the task `portal.rules_impact_preview` (settings).
+PREVIEW_TASK_TIME_LIMIT = dt.timedelta(
+    seconds=settings.CELERY_TASK_TIME_LIMITS["portal.rules_impact_preview"][1]
+)
 
 
 def impact_preview_run(*, preview_id: int, workers: int | None = None) -> ImpactPreview:
     """Run a queued preview (idempotent: a finished or running preview is left alone)."""
     from portal.rules.impact import impact_compute
 
-    with transaction.atomic():
-        preview = (
-            ImpactPreview.objects.select_for_update().select_related("ruleset").get(pk=preview_id)
-        )
-        # A run older than the task's hard time limit cannot be alive any more (worker killed,
-        # message redelivered): that one is taken over; any other started run is left alone.
-        dead_run = preview.status == ImpactPreviewStatus.RUNNING and (
-            timezone.now() - preview.created_at > PREVIEW_TASK_TIME_LIMIT
-        )
-        if preview.status != ImpactPreviewStatus.PENDING and not dead_run:
-            return preview
-        preview.status = ImpactPreviewStatus.RUNNING
-        preview.save(update_fields=["status"])
+    preview, claimed = _run_claim(ImpactPreview, preview_id)
+    if not claimed:
+        return preview
     document = preview.ruleset.document
     if document_sha256(document) != preview.document_sha256:
-        ImpactPreview.objects.filter(pk=preview.pk).update(
-            status=ImpactPreviewStatus.FAILED,
+        return _run_end(
+            preview,
+            ImpactPreviewStatus.FAILED,
             error=_("Черновик изменился после запуска; запустите предпросмотр снова."),
-            finished_at=timezone.now(),
         )
-        preview.refresh_from_db()
-        return preview
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
         now = timezone.now().timestamp()
         if done == 0 or done >= total or now - last[0] >= 0.5:
             last[0] = now
-            ImpactPreview.objects.filter(pk=preview.pk).update(processed=done, total=total)
+            _run_update(preview, processed=done, total=total)
 
     try:
         result = impact_compute(
@@ -444,22 +475,18 @@ def impact_preview_run(*, preview_id: int, workers: int | None = None) -> Impact
         )
     except Exception as exc:  # a failed preview must say so, not hang in "running"
         log.exception("impact preview %s failed", preview.pk)
-        ImpactPreview.objects.filter(pk=preview.pk).update(
-            status=ImpactPreviewStatus.FAILED,
+        return _run_end(
+            preview,
+            ImpactPreviewStatus.FAILED,
             error=_("Предпросмотр не удался: %(error)s") % {"error": type(exc).__name__},
-            finished_at=timezone.now(),
         )
-        preview.refresh_from_db()
-        return preview
-    ImpactPreview.objects.filter(pk=preview.pk).update(
-        status=ImpactPreviewStatus.DONE,
+    return _run_end(
+        preview,
+        ImpactPreviewStatus.DONE,
         result=result,
         total=result["total"],
         processed=result["total"],
-        finished_at=timezone.now(),
     )
-    preview.refresh_from_db()
-    return preview
 
 
 # --------------------------------------------------------------------------- publishing
@@ -586,7 +613,7 @@ def rules_rescore_start(*, scope: Scope, ruleset: RuleSet, actor: Any = None) ->
             code="running",
         )
     batch = RescoreBatch(ruleset=locked, started_by_id=getattr(actor, "pk", None) or scope.user_id)
-    batch.full_clean(exclude=["started_by"])
+    batch.full_clean(exclude=["started_by"], validate_constraints=False)
     try:
         with transaction.atomic():
             batch.save()
@@ -616,13 +643,9 @@ def rules_rescore_run(*, batch_id: int, chunk_size: int = RESCORE_CHUNK) -> Resc
     A finished batch is left alone; a running one (a redelivered task) is resumed: requests
     already re-scored with the rule set are skipped.
     """
-    with transaction.atomic():
-        batch = RescoreBatch.objects.select_for_update().select_related("ruleset").get(pk=batch_id)
-        if batch.is_finished:
-            return batch
-        batch.status = RescoreBatchStatus.RUNNING
-        batch.started_at = batch.started_at or timezone.now()
-        batch.save(update_fields=["status", "started_at"])
+    batch, claimed = _run_claim(RescoreBatch, batch_id)
+    if not claimed:
+        return batch
     ruleset = batch.ruleset
     actor = batch.started_by
     done = rescored = changed = failed = 0
@@ -633,7 +656,7 @@ def rules_rescore_run(*, batch_id: int, chunk_size: int = RESCORE_CHUNK) -> Resc
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        RescoreBatch.objects.filter(pk=batch.pk).update(total=len(ids), done=0)
+        _run_update(batch, total=len(ids), processed=0)
         for start in range(0, len(ids), chunk_size):
             for request_id in ids[start : start + chunk_size]:
                 outcome, category_changed = aid_request_rescore(
@@ -646,24 +669,21 @@ def rules_rescore_run(*, batch_id: int, chunk_size: int = RESCORE_CHUNK) -> Resc
                 rescored += outcome == "rescored"
                 changed += category_changed
                 failed += outcome == "failed"
-            RescoreBatch.objects.filter(pk=batch.pk).update(
-                done=done, rescored=rescored, changed=changed
-            )
+            _run_update(batch, processed=done, rescored=rescored, changed=changed)
     except Exception as exc:  # a failed batch must say so, not hang in "running"
         log.exception("rescore batch %s failed", batch.pk)
-        RescoreBatch.objects.filter(pk=batch.pk).update(
-            status=RescoreBatchStatus.FAILED,
-            done=done,
+        return _run_end(
+            batch,
+            RescoreBatchStatus.FAILED,
+            processed=done,
             rescored=rescored,
             changed=changed,
             error=_("Пересчёт не удался: %(error)s") % {"error": type(exc).__name__},
-            finished_at=timezone.now(),
         )
-        batch.refresh_from_db()
-        return batch
-    RescoreBatch.objects.filter(pk=batch.pk).update(
-        status=RescoreBatchStatus.DONE,
-        done=done,
+    batch = _run_end(
+        batch,
+        RescoreBatchStatus.DONE,
+        processed=done,
         rescored=rescored,
         changed=changed,
         error=(
@@ -672,7 +692,6 @@ def rules_rescore_run(*, batch_id: int, chunk_size: int = RESCORE_CHUNK) -> Resc
             if failed
             else ""
         ),
-        finished_at=timezone.now(),
     )
     _audit(
         None,
@@ -686,5 +705,4 @@ def rules_rescore_run(*, batch_id: int, chunk_size: int = RESCORE_CHUNK) -> Resc
         changed=changed,
         failed=failed,
     )
-    batch.refresh_from_db()
     return batch

@@ -30,16 +30,17 @@ from portal.rules.forms import (
     PublishForm,
     RuleSetEditor,
 )
+from portal.rules.models import ImpactPreviewStatus
+from schools.scope import require
 from scoring.card import CardError
 from scoring.criteria import CRITERIA
 from scoring.governance import golden_cases_run
-from scoring.models import GoldenCase, ImpactPreviewStatus, RuleSet, RuleSetStatus
+from scoring.models import GoldenCase, RuleSet, RuleSetStatus
 from scoring.ruleset import RuleSetError, compile_ruleset
 
 
 def _admin(request: HttpRequest) -> None:
-    if not request.scope.is_rules_admin:
-        raise PermissionDenied
+    require(request.scope, "can_admin_rules")
 
 
 def _errors(exc: ValidationError) -> list[str]:

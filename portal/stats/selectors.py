@@ -62,7 +62,7 @@ class Unit:
 
 def stats_allowed(scope: Scope) -> bool:
     """Dashboards: analysts (their unit), school staff (their school), superusers."""
-    return scope.is_analyst or scope.is_school_staff or scope.is_superuser
+    return scope.can_view_stats
 
 
 def _region_of(scope: Scope, code: str) -> Region:

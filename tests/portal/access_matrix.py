@@ -97,6 +97,11 @@ OWN_ROUTES.update(
         "requests:aid-request-decide": POST_ONLY_PAGE,
         "requests:aid-request-contest": POST_ONLY_PAGE,
         "requests:aid-request-withdraw": POST_ONLY_PAGE,
+        # The correction page of a request in needs_review; the matrix's request is queued,
+        # so its own staff are sent back to the request page (302).
+        "requests:aid-request-resubmit": only(
+            {"pedagogue_a": 302, "principal_a": 302, "pedagogue_c": 404}
+        ),
         "audit:audit-event-list": only({"auditor": 200, "superuser": 200}),
         "audit:audit-event-export": only({"auditor": 200, "superuser": 200}),
         "api:aid-request-list": {**only(FAMILY_READERS), "anon": 403},
@@ -110,6 +115,7 @@ OWN_ROUTES.update(
         "requests:class-list-progress": only(
             {"pedagogue_a": 404, "principal_a": 404, "pedagogue_c": 404}
         ),
+        "api:aid-request-resubmit": POST_ONLY_API,
         "api:schema": everyone(200, anon=200),
         "api:docs": everyone(200, anon=200),
     }
@@ -122,10 +128,12 @@ OBJECT_ROUTES = {
     "requests:aid-request-decide",
     "requests:aid-request-contest",
     "requests:aid-request-withdraw",
+    "requests:aid-request-resubmit",
     "api:aid-request-detail",
     "api:aid-request-decision",
     "api:aid-request-contest",
     "api:aid-request-withdraw",
+    "api:aid-request-resubmit",
 }
 
 
@@ -189,7 +197,8 @@ def rules_draft_kwargs(world) -> dict:  # noqa: ANN001
 def rules_preview_kwargs(world) -> dict:  # noqa: ANN001
     import datetime as dt
 
-    from scoring.models import ImpactPreview, RuleSet
+    from portal.rules.models import ImpactPreview
+    from scoring.models import RuleSet
 
     draft = RuleSet.objects.get(public_id=rules_draft_kwargs(world)["public_id"])
     preview = ImpactPreview.objects.filter(ruleset=draft).first() or ImpactPreview.objects.create(

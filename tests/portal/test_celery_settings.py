@@ -66,3 +66,16 @@ def test_it_routes_the_sweeper_to_its_own_queue_and_sweeps_on_connect():
 
 def test_it_checks_database_connections_before_reuse():
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+def test_it_limits_every_task_in_settings_below_the_visibility_timeout():
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    ours = sorted(name for name in app.tasks if not name.startswith("celery."))
+    assert ours and set(ours) <= set(settings.CELERY_TASK_TIME_LIMITS), ours
+    for name in ours:
+        soft, hard = settings.CELERY_TASK_TIME_LIMITS[name]
+        task = app.tasks[name]
+        assert (task.soft_time_limit, task.time_limit) == (soft, hard), name
+        assert 0 < soft < hard < visibility, name
+    scoring_hard = settings.CELERY_TASK_TIME_LIMITS["portal.aid_request_score"][1]
+    assert scoring_hard < settings.STUCK_REQUEST_THRESHOLD.total_seconds()

@@ -25,7 +25,7 @@ from django.urls import reverse
 from tests.auth import mfa_session_key
 from tests.browser import chromium_page
 from tests.conftest import PASSWORD
-from tests.dburl import current_database_url
+from tests.dburl import app_database_url, current_database_url
 from tests.portal.access_matrix import OWN_ROUTES, PERSONAS, ROUTE_KWARGS
 from tests.portal.factories import totp_now
 
@@ -64,9 +64,13 @@ def _production_env(static_root: Path) -> dict[str, str]:
             "DEBUG": "0",
             # The test process signs the sessions it hands to the browser with its own key.
             "SECRET_KEY": settings.SECRET_KEY,
+            # The same ИИН key as the test process: both read and write the same rows.
+            "IIN_HMAC_KEY": settings.IIN_HMAC_KEY,
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
             "STATIC_ROOT": str(static_root),
-            "DATABASE_URL": current_database_url(),
+            # The server connects as the application's own database role, as deployed: no
+            # ownership, the audit log append-only, row-level security on aid requests.
+            "DATABASE_URL": app_database_url() or current_database_url(),
             # TLS ends at the reverse proxy in front; on loopback the test speaks plain HTTP
             # (Chromium keeps Secure cookies for localhost).
             "SECURE_SSL_REDIRECT": "0",

@@ -331,12 +331,6 @@ def test_the_golden_case_upload_refuses_a_hostile_file_with_a_message(client_for
     assert not GoldenCase.objects.filter(name__endswith=".json").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal/rules/services.py golden_case_create copies the card through "
-    "json.loads(canonical_json(card)) (binary floats): use scoring.jsondoc.load_json_document "
-    "there instead — left to the portal owners",
-)
 def test_the_golden_case_upload_keeps_exact_numbers(client_for) -> None:
     text = _text(b.card(housing=[b.home("@h")]), h="1e-400")
     upload = io.BytesIO(text.encode())
@@ -354,11 +348,6 @@ def test_the_golden_case_upload_keeps_exact_numbers(client_for) -> None:
     assert GoldenCase.objects.get(name="tiny").card["property"]["housing"][0]["area_m2"] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs a bounded JSON parser for the API (portal/api, REST_FRAMEWORK parser "
-    "classes; e.g. one built on scoring.jsondoc.load_json_document): left to the portal owners",
-)
 def test_the_api_answers_a_deeply_nested_body_with_400(world) -> None:
     from rest_framework.test import APIClient
 

@@ -15,9 +15,10 @@ from portal.audit.models import AuditEvent
 from portal.requests.models import AidRequest, AidRequestScoring
 from portal.rules import services
 from portal.rules.diff import flatten, ruleset_diff
+from portal.rules.models import ImpactPreview
 from schools.scope import scope_for
 from scoring.card import CardError, parse_card, parse_trusted_card
-from scoring.models import GoldenCase, ImpactPreview, RuleSet, RuleSetEvent
+from scoring.models import GoldenCase, RuleSet, RuleSetEvent
 from scoring.ruleset import RuleSetError
 from scoring.selectors import ruleset_in_force
 from scoring.services import assessment_create
@@ -349,7 +350,6 @@ def test_it_takes_over_a_preview_whose_run_died_and_leaves_a_live_one(draft, adm
     ImpactPreview.objects.filter(pk=preview.pk).update(status="running", result={})
     assert impact_preview_run(preview_id=preview.pk).status == "running"
     # Older than the hard limit: its worker is gone, the redelivered task finishes it.
-    ImpactPreview.objects.filter(pk=preview.pk).update(
-        created_at=timezone.now() - PREVIEW_TASK_TIME_LIMIT - dt.timedelta(seconds=1)
-    )
+    long_ago = timezone.now() - PREVIEW_TASK_TIME_LIMIT - dt.timedelta(seconds=1)
+    ImpactPreview.objects.filter(pk=preview.pk).update(created_at=long_ago, started_at=long_ago)
     assert impact_preview_run(preview_id=preview.pk).status == "done"

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from portal.db_scope import cross_school_job
 from portal.demo.pilot import parse_high_welfare
 from portal.demo.report import labels, pilot_report
 from scoring.simulator.population import PILOT_HIGH_WELFARE, PILOT_REQUESTS
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             default=",".join(f"{k}={v}" for k, v in sorted(PILOT_HIGH_WELFARE.items())),
         )
 
+    @cross_school_job("manage.py pilot_report")
     def handle(self, *args: Any, **options: Any) -> None:
         report = pilot_report(
             requests=options["requests"],

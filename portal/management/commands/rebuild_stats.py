@@ -8,12 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from portal.db_scope import cross_school_job
 from portal.stats.services import stats_rebuild
 
 
 class Command(BaseCommand):
     help = "Rebuild the statistics rollup (portal_statsbucket) from the requests."
 
+    @cross_school_job("manage.py rebuild_stats")
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         rows = stats_rebuild()

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from portal.db_scope import cross_school_job
 from portal.demo import pilot
 from portal.demo.pilot import parse_high_welfare
 from schools.demo import demo_staff_ensure
@@ -56,6 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(msg)
         self.stdout.flush()
 
+    @cross_school_job("manage.py seed_demo")
     def handle(self, *args: Any, **options: Any) -> None:
         from django.apps import apps
 

@@ -8,8 +8,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from portal.requests.lifecycle import allowed_actions
 from portal.requests.models import (
+    COMMENT_MAX_LENGTH,
     MAX_AMOUNT_KZT,
+    NAME_MAX_LENGTH,
+    REASON_MAX_LENGTH,
     AidKind,
     AidRequest,
     ConsentMethod,
@@ -48,10 +52,10 @@ class ConsentSerializer(serializers.Serializer):
 
 class AidRequestCreateSerializer(serializers.Serializer):
     student_iin = serializers.CharField(validators=[_django_validator(validate_iin)])
-    student_full_name = serializers.CharField(max_length=300)
+    student_full_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     grade = serializers.IntegerField(min_value=0, max_value=11)
     guardian_iin = serializers.CharField(validators=[_django_validator(validate_iin)])
-    guardian_full_name = serializers.CharField(max_length=300)
+    guardian_full_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     guardian_phone = serializers.CharField(
         max_length=20, validators=[_django_validator(validate_phone)]
     )
@@ -61,11 +65,15 @@ class AidRequestCreateSerializer(serializers.Serializer):
     academic_year = serializers.CharField(
         max_length=9, validators=[_django_validator(validate_academic_year)]
     )
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, default=""
+    )
     consent = ConsentSerializer(required=False, allow_null=True)
 
     def to_service_data(self) -> dict[str, Any]:
         data = dict(self.validated_data)
+        if "consent" not in data and self.partial:
+            return data
         consent = data.pop("consent", None) or {}
         data["consent_method"] = consent.get("method", "")
         data["consent_reference"] = consent.get("reference", "")
@@ -81,12 +89,52 @@ class AidRequestBatchSerializer(serializers.Serializer):
     save_valid = serializers.BooleanField(required=False, default=False)
 
 
+CONSENT_API_FIELDS = {
+    "consent_method": "method",
+    "consent_reference": "reference",
+    "consent_given_on": "given_on",
+    "consent_valid_until": "valid_until",
+}
+
+
+def api_field_errors(errors: dict[str, list[str]]) -> dict[str, Any]:
+    """Service field errors → the API's field names (consent fields nested under ``consent``)."""
+    out: dict[str, Any] = {}
+    for field, messages in errors.items():
+        if field in CONSENT_API_FIELDS:
+            out.setdefault("consent", {})[CONSENT_API_FIELDS[field]] = messages
+        elif field == "__all__":
+            out.setdefault("non_field_errors", []).extend(messages)
+        else:
+            out[field] = messages
+    return out
+
+
+class AidRequestListQuerySerializer(serializers.Serializer):
+    """The list's query parameters: a malformed one is a 400 naming it (never a 500)."""
+
+    status = serializers.ChoiceField(choices=Status.choices, required=False, allow_blank=True)
+    ground = serializers.ChoiceField(choices=Ground.choices, required=False, allow_blank=True)
+    aid_kind = serializers.ChoiceField(choices=AidKind.choices, required=False, allow_blank=True)
+    academic_year = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=9,
+        validators=[_django_validator(validate_academic_year)],
+    )
+    category = serializers.IntegerField(required=False, min_value=1, max_value=6)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    sort = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
+
+
 class DecisionInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Decision.Outcome.choices)
     amount_kzt = serializers.IntegerField(
         min_value=1, max_value=MAX_AMOUNT_KZT, required=False, allow_null=True
     )
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default=""
+    )
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -123,9 +171,26 @@ class AssessmentSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    params = serializers.DictField()
+    text = serializers.CharField()
+
+
 class AidRequestListSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     school = serializers.UUIDField(source="school.public_id", read_only=True)
+    status_reason = serializers.SerializerMethodField(
+        help_text="The reason in the request's language (Accept-Language)."
+    )
+    reason = serializers.SerializerMethodField()
+
+    def get_status_reason(self, obj: AidRequest) -> str:
+        return obj.status_reason
+
+    def get_reason(self, obj: AidRequest) -> dict[str, Any] | None:
+        reason = obj.reason
+        return ReasonSerializer(reason.as_dict()).data if reason else None
 
     class Meta:
         model = AidRequest
@@ -140,6 +205,7 @@ class AidRequestListSerializer(serializers.ModelSerializer):
             "academic_year",
             "status",
             "status_reason",
+            "reason",
             "created_at",
         ]
 
@@ -150,6 +216,10 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
     assessment = serializers.SerializerMethodField()
     recommendation = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(
+        help_text="What the caller may do now (the transition table): decide, resubmit, "
+        "contest, withdraw."
+    )
 
     class Meta(AidRequestListSerializer.Meta):
         fields = [
@@ -165,6 +235,7 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
             "assessment",
             "recommendation",
             "decision",
+            "actions",
         ]
 
     def _view(self) -> Any:
@@ -196,6 +267,9 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
         if rec is None:
             return None
         return {"code": rec.code, "text": rec.text, "markers": list(rec.markers)}
+
+    def get_actions(self, obj: AidRequest) -> list[str]:
+        return [str(a) for a in allowed_actions(obj, self.context.get("scope"))]
 
     def get_decision(self, obj: AidRequest) -> dict[str, Any] | None:
         d = self._view().decision

@@ -24,6 +24,11 @@ urlpatterns = [
         name="aid-request-contest",
     ),
     path(
+        "aid-requests/<uuid:public_id>/resubmit/",
+        views.AidRequestResubmitView.as_view(),
+        name="aid-request-resubmit",
+    ),
+    path(
         "aid-requests/<uuid:public_id>/withdraw/",
         views.AidRequestWithdrawView.as_view(),
         name="aid-request-withdraw",

@@ -38,24 +38,38 @@ class AidRequestAPIView(ScopedAPIView):
                 status=status.HTTP_409_CONFLICT,
             )
         if isinstance(exc, services.InvalidTransition):
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+            return Response(
+                {"detail": exc.message, "code": "conflict", "state": exc.state},
+                status=status.HTTP_409_CONFLICT,
+            )
+        if isinstance(exc, DjangoValidationError) and hasattr(exc, "error_dict"):
+            return Response(
+                s.api_field_errors(exc.message_dict), status=status.HTTP_400_BAD_REQUEST
+            )
         return super().handle_exception(exc)
 
     def detail_response(self, aid_request: AidRequest, code: int = 200) -> Response:
         view = selectors.aid_request_view(scope=self.scope, aid_request=aid_request)
-        data = s.AidRequestDetailSerializer(aid_request, context={"view_data": view}).data
+        data = s.AidRequestDetailSerializer(
+            aid_request, context={"view_data": view, "scope": self.scope}
+        ).data
         return Response(data, status=code)
 
 
 class AidRequestListCreateView(AidRequestAPIView):
-    @extend_schema(responses=s.AidRequestListSerializer(many=True))
+    @extend_schema(
+        parameters=[s.AidRequestListQuerySerializer],
+        responses=s.AidRequestListSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        params = request.query_params
+        query = s.AidRequestListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
         qs = selectors.aid_requests_for_scope(
             scope=self.scope,
             filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
             search=params.get("q", ""),
-            sort=params.get("sort", "-created"),
+            sort=params.get("sort") or "-created",
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -131,6 +145,28 @@ class AidRequestContestView(AidRequestAPIView):
         req = self.get_aid_request(public_id)
         services.aid_request_contest(
             scope=self.scope, actor=request.user, aid_request=req, ip=client_ip(request)
+        )
+        req.refresh_from_db()
+        return self.detail_response(req, status.HTTP_202_ACCEPTED)
+
+
+class AidRequestResubmitView(AidRequestAPIView):
+    """Needs review → corrected fields / consent (any subset of the create fields) → queued."""
+
+    @extend_schema(
+        request=s.AidRequestCreateSerializer, responses={202: s.AidRequestDetailSerializer}
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        self.require_school_staff()
+        req = self.get_aid_request(public_id)
+        ser = s.AidRequestCreateSerializer(data=request.data, partial=True)
+        ser.is_valid(raise_exception=True)
+        services.aid_request_resubmit(
+            scope=self.scope,
+            actor=request.user,
+            aid_request=req,
+            data=ser.to_service_data(),
+            ip=client_ip(request),
         )
         req.refresh_from_db()
         return self.detail_response(req, status.HTTP_202_ACCEPTED)

@@ -3,12 +3,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from schools.services import geography_ensure, schools_import_csv
+from schools.services import geography_ensure, schools_import_file
 
 
 class Command(BaseCommand):
     help = (
-        "Import schools from CSV (columns: bin,name_ru,name_kk,district,number,kind,language,"
+        "Import schools from CSV or XLSX (columns: bin,name_ru,name_kk,district,number,kind,language,"
         "student_count,connected). A file with any bad row imports nothing."
     )
 
@@ -18,13 +18,13 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         path = Path(opts["file"])
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise CommandError(
                 _("Не удалось прочитать файл %(f)s: %(e)s") % {"f": path, "e": exc}
             ) from exc
         geography_ensure()
-        result = schools_import_csv(text)
+        result = schools_import_file(data, path.name)
         if not result.ok:
             for err in result.errors:
                 self.stderr.write(str(err))

@@ -3,12 +3,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from schools.services import staff_import_csv
+from schools.services import staff_import_file
 
 
 class Command(BaseCommand):
     help = (
-        "Create staff accounts from CSV (username,full_name,email,role,unit; unit is a school BIN, "
+        "Create staff accounts from CSV or XLSX (username,full_name,email,role,unit; unit is a school BIN, "
         "district code or region code) and e-mail invitations. A file with any bad row creates nothing."
     )
 
@@ -21,12 +21,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         path = Path(opts["file"])
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise CommandError(
                 _("Не удалось прочитать файл %(f)s: %(e)s") % {"f": path, "e": exc}
             ) from exc
-        result = staff_import_csv(text, send_invitations=not opts["no_invite"])
+        result = staff_import_file(data, path.name, send_invitations=not opts["no_invite"])
         if not result.ok:
             for err in result.errors:
                 self.stderr.write(str(err))

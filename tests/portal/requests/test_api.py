@@ -107,6 +107,11 @@ def test_it_decides_contests_and_withdraws(world, api_for, no_enqueue):
     score(req)
     c = api_for("pedagogue_a")
     url = f"{LIST}{req.public_id}/"
+    assert c.get(url).json()["actions"] == ["decide", "contest", "withdraw"]
+    r = c.post(f"{url}contest/")
+    assert r.status_code == 202 and r.json()["status"] == "queued" and r.json()["attempt"] == 2
+    assert r.json()["actions"] == ["withdraw"]
+    score(req)
     r = c.post(f"{url}decision/", {"outcome": "approve", "amount_kzt": 40000}, format="json")
     assert r.status_code == 400 and "reason" in r.json()
     r = c.post(
@@ -117,10 +122,20 @@ def test_it_decides_contests_and_withdraws(world, api_for, no_enqueue):
     assert r.status_code == 200, r.json()
     assert r.json()["decision"]["against_recommendation"] is True
     assert r.json()["status"] == "decided"
-    assert c.post(f"{url}withdraw/").status_code == 409
-    r = c.post(f"{url}contest/")
-    assert r.status_code == 202 and r.json()["status"] == "queued" and r.json()["attempt"] == 2
-    assert c.post(f"{url}withdraw/").json()["status"] == Status.WITHDRAWN
+    assert r.json()["actions"] == []
+    # Decided is final in this flow: neither withdraw nor contest re-opens it.
+    for action in ("withdraw", "contest"):
+        r = c.post(f"{url}{action}/")
+        assert r.status_code == 409 and r.json()["code"] == "conflict", r.json()
+    assert c.get(url).json()["status"] == Status.DECIDED
+
+
+def test_it_withdraws_a_scored_request(world, api_for, no_enqueue):
+    req = submit(world)
+    score(req)
+    r = api_for("pedagogue_a").post(f"{LIST}{req.public_id}/withdraw/")
+    assert r.status_code == 200 and r.json()["status"] == Status.WITHDRAWN
+    assert r.json()["reason"]["code"] == "withdrawn_by_school"
 
 
 def test_it_accepts_a_token_from_the_command(world, no_enqueue):

@@ -21,7 +21,6 @@ from django.db import connection
 from django.db.models import Count
 from rest_framework.test import APIClient
 
-from portal.audit.models import AuditEvent
 from portal.requests.models import AidRequest, AidRequestScoring, Status
 from scoring.circuit import CLOSED
 from scoring.simulator import faults as sim_faults
@@ -51,12 +50,7 @@ def no_duplicates() -> None:
 
 
 def last_review_code(req: AidRequest) -> str:
-    event = (
-        AuditEvent.objects.filter(action="aid_request.needs_review", object_id=str(req.public_id))
-        .order_by("-id")
-        .first()
-    )
-    return event.detail.get("reason_code") if event else ""
+    return AidRequest.objects.get(pk=req.pk).status_reason_code
 
 
 def test_a_card_outage_holds_requests_back_and_requeues_them_when_it_recovers(idle_pipeline, world):

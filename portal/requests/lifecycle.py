@@ -1,0 +1,275 @@
+"""The lifecycle of an aid request: **one transition table** and **one choke point**.
+
+``TABLE`` maps (state, action) to the states the action may lead to, who may take it (school
+staff or the system) and an optional guard. :func:`transition` is the only code that changes
+``AidRequest.status``: it checks the table, runs the caller's database effects, sets the state
+and the reason, applies the statistics delta and writes the audit row — all in the caller's
+transaction, on a row the caller locked with :func:`lock` (``SELECT … FOR UPDATE``), so that
+concurrent writes on one request serialize: the first wins, the others find the new state and
+get :class:`InvalidTransition` (409 in the API, a message on the page).
+
+:func:`allowed_actions` derives the buttons of the request page and the ``actions`` of the API
+from the same table; no template compares states.
+
+States: ``queued → scoring → scored → decided``, plus ``needs_review`` and ``withdrawn``.
+Decided is final in this flow: a contest challenges a *scoring* before a decision; a challenge
+to a decision will be an appeal (a later issue adds ``(decided, appeal)`` here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import AuditAction, audit_record
+from portal.requests.models import AidRequest, Status
+from portal.requests.reasons import Reason, ReasonCode
+from portal.stats.services import StatsTracker
+from schools.scope import Scope, require
+
+
+class Action(models.TextChoices):
+    SUBMIT = "submit", gettext_lazy("подать")
+    START_SCORING = "start_scoring", gettext_lazy("начать оценку")
+    SCORE = "score", gettext_lazy("записать оценку")
+    NEEDS_REVIEW = "needs_review", gettext_lazy("отправить на проверку")
+    REQUEUE = "requeue", gettext_lazy("вернуть в очередь")
+    RESCORE = "rescore", gettext_lazy("пересчитать по новым правилам")
+    DECIDE = "decide", gettext_lazy("принять решение")
+    CONTEST = "contest", gettext_lazy("оспорить оценку")
+    RESUBMIT = "resubmit", gettext_lazy("исправить и подать снова")
+    WITHDRAW = "withdraw", gettext_lazy("отозвать")
+
+
+STAFF = "staff"  # a person of the request's school (Scope.can_act_on_requests)
+SYSTEM = "system"  # the scoring task, the sweeper, a re-score batch
+
+NEW = None  # the "state" of a request not saved yet
+
+
+def _card_unavailable(req: AidRequest) -> str | None:
+    if req.status_reason_code == ReasonCode.CARD_UNAVAILABLE:
+        return None
+    return _("В очередь возвращаются сами только заявки, задержанные недоступностью сервиса карт.")
+
+
+@dataclass(frozen=True)
+class Rule:
+    targets: tuple[str, ...]  # the first is the usual outcome
+    by: str  # STAFF | SYSTEM
+    guard: Callable[[AidRequest], str | None] | None = None  # None: allowed; else why not
+
+
+Q, SC, SD, D, NR, W = (
+    Status.QUEUED,
+    Status.SCORING,
+    Status.SCORED,
+    Status.DECIDED,
+    Status.NEEDS_REVIEW,
+    Status.WITHDRAWN,
+)
+
+TABLE: dict[tuple[str | None, str], Rule] = {
+    # submit: queued, or held for review when there is no valid consent (no card fetch)
+    (NEW, Action.SUBMIT): Rule((Q, NR), STAFF),
+    # the scoring task
+    (Q, Action.START_SCORING): Rule((SC,), SYSTEM),
+    (SC, Action.SCORE): Rule((SD,), SYSTEM),
+    (Q, Action.NEEDS_REVIEW): Rule((NR,), SYSTEM),
+    (SC, Action.NEEDS_REVIEW): Rule((NR,), SYSTEM),
+    # the stuck-request sweeper; a card-service outage goes back to the queue by itself
+    (Q, Action.REQUEUE): Rule((Q,), SYSTEM),
+    (SC, Action.REQUEUE): Rule((Q,), SYSTEM),
+    (NR, Action.REQUEUE): Rule((Q,), SYSTEM, _card_unavailable),
+    # a re-score batch with a newly published rule set (a new attempt, still scored)
+    (SD, Action.RESCORE): Rule((SD,), SYSTEM),
+    # people
+    (SD, Action.DECIDE): Rule((D,), STAFF),
+    (SD, Action.CONTEST): Rule((Q, NR), STAFF),
+    (NR, Action.RESUBMIT): Rule((Q,), STAFF),
+    (Q, Action.WITHDRAW): Rule((W,), STAFF),
+    (SC, Action.WITHDRAW): Rule((W,), STAFF),
+    (SD, Action.WITHDRAW): Rule((W,), STAFF),
+    (NR, Action.WITHDRAW): Rule((W,), STAFF),
+    # (D, Action.APPEAL): the appeals issue. Decided and withdrawn are final here.
+}
+
+STATES: tuple[str | None, ...] = (NEW, *Status.values)
+
+# The order of the buttons on the request page.
+STAFF_ACTIONS: tuple[str, ...] = (
+    Action.DECIDE,
+    Action.RESUBMIT,
+    Action.CONTEST,
+    Action.WITHDRAW,
+)
+
+AUDIT_ACTIONS: dict[str, AuditAction] = {
+    Action.SUBMIT: AuditAction.AID_REQUEST_SUBMIT,
+    Action.START_SCORING: AuditAction.AID_REQUEST_SCORING_START,
+    Action.SCORE: AuditAction.AID_REQUEST_SCORED,
+    Action.NEEDS_REVIEW: AuditAction.AID_REQUEST_NEEDS_REVIEW,
+    Action.REQUEUE: AuditAction.AID_REQUEST_REQUEUE,
+    Action.RESCORE: AuditAction.AID_REQUEST_RESCORE,
+    Action.DECIDE: AuditAction.AID_REQUEST_DECIDE,
+    Action.CONTEST: AuditAction.AID_REQUEST_CONTEST,
+    Action.RESUBMIT: AuditAction.AID_REQUEST_RESUBMIT,
+    Action.WITHDRAW: AuditAction.AID_REQUEST_WITHDRAW,
+}
+
+
+class InvalidTransition(Exception):
+    """The action is not allowed from the request's current state (a conflict: 409)."""
+
+    def __init__(self, message: str, *, state: str | None = None, action: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.state = state
+        self.action = action
+
+
+def _state_of(req: AidRequest) -> str | None:
+    return NEW if req._state.adding else req.status
+
+
+def _staff_may(scope: Scope | None, req: AidRequest) -> bool:
+    return bool(
+        scope is not None
+        and scope.can_act_on_requests
+        and req.school_id is not None
+        and scope.contains_school(req.school_id)
+    )
+
+
+def rule_for(state: str | None, action: str) -> Rule | None:
+    return TABLE.get((state, action))
+
+
+def check(req: AidRequest, action: str, scope: Scope | None = None) -> Rule:
+    """The table's rule for `action` from the request's state, or raise.
+
+    ``PermissionDenied`` when a staff action is taken by someone who may not act on this
+    school's requests; :class:`InvalidTransition` when the state does not allow it.
+    """
+    action = Action(action)
+    state = _state_of(req)
+    rule = TABLE.get((state, action))
+    if rule is not None and rule.by == STAFF:
+        require(scope, "can_act_on_requests", _("Заявки подают и решают только сотрудники школы."))
+        if not _staff_may(scope, req):
+            raise PermissionDenied(_("Заявка другой школы."))
+    if rule is None:
+        label = Status(state).label if state else _("новая")
+        raise InvalidTransition(
+            _(
+                "Действие «%(action)s» недоступно: заявка сейчас в состоянии «%(state)s». "
+                "Обновите страницу: её могли изменить."
+            )
+            % {"action": action.label, "state": label},
+            state=state,
+            action=action,
+        )
+    if rule.guard is not None:
+        why = rule.guard(req)
+        if why:
+            raise InvalidTransition(why, state=state, action=action)
+    return rule
+
+
+def allowed_actions(req: AidRequest, scope: Scope | None) -> list[str]:
+    """The staff actions `scope` may take on `req` now, in page order (empty for readers)."""
+    if not _staff_may(scope, req):
+        return []
+    state = _state_of(req)
+    out = []
+    for action in STAFF_ACTIONS:
+        rule = TABLE.get((state, action))
+        if rule is not None and (rule.guard is None or not rule.guard(req)):
+            out.append(action)
+    return out
+
+
+def lock(pk: int) -> AidRequest:
+    """The request row, locked until the end of the transaction (concurrent writers wait)."""
+    return AidRequest.objects.unscoped().select_for_update().select_related("school").get(pk=pk)
+
+
+STATE_FIELDS = [
+    "status",
+    "status_reason_code",
+    "status_reason_params",
+    "status_changed_at",
+    "attempt",
+    "updated_at",
+]
+
+
+def transition(
+    req: AidRequest,
+    action: str,
+    *,
+    target: str | None = None,
+    reason: Reason | None = None,
+    scope: Scope | None = None,
+    actor: Any = None,
+    ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+    effects: Callable[[], None] | None = None,
+    extra_fields: Iterable[str] = (),
+    outcome: str = AuditEvent.Outcome.OK,
+) -> AidRequest:
+    """Move `req` by `action` (to `target`, default: the rule's first target).
+
+    Must run inside a transaction on a row locked by :func:`lock` (or a new request).
+    `effects` runs after the statistics snapshot and before the state is written (create the
+    decision or the scoring row there). `extra_fields` are other fields the caller changed in
+    memory (a resubmission's corrections). Returns `req`, saved.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("transition() must run inside transaction.atomic()")
+    state = _state_of(req)
+    rule = check(req, action, scope)
+    target = target or rule.targets[0]
+    if target not in rule.targets:
+        raise ValueError(f"{state} --{action}--> {target} is not in the transition table")
+    stats = StatsTracker(None if state is NEW else req.pk)
+    if effects is not None:
+        effects()
+    req.status = target
+    req.status_reason_code = reason.code if reason else ""
+    req.status_reason_params = dict(reason.params) if reason else {}
+    req.status_changed_at = timezone.now()
+    if state is NEW:
+        req.full_clean(validate_constraints=False)
+        req.save()
+    else:
+        # Keys and constraints are the database's job; validate the fields that changed.
+        req.full_clean(
+            exclude=["school", "created_by"], validate_unique=False, validate_constraints=False
+        )
+        req.save(update_fields=[*STATE_FIELDS, *extra_fields])
+    stats.done(req.pk)
+    audit_detail: dict[str, Any] = {"from": state, "to": target, "attempt": req.attempt}
+    if reason is not None:
+        audit_detail["reason_code"] = reason.code
+    audit_detail.update(detail or {})
+    audit_record(
+        action=AUDIT_ACTIONS[action],
+        scope=scope,
+        actor=actor,
+        object_type="aid_request",
+        object_id=str(req.public_id),
+        school_id=req.school_id,
+        ip=ip,
+        outcome=outcome,
+        detail=audit_detail,
+    )
+    return req
