@@ -376,9 +376,24 @@ def cmd_demo(port: int, seed: bool) -> int:
             "60",
         ],
     )
+    queue = os.environ.get("CELERY_QUEUE", "komek")
     spawn(
         "celery worker",
-        [PY, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            # the scoring queue and the sweeper's own queue (portal/celery.py)
+            "-Q",
+            f"{queue},{queue}-sweeper",
+        ],  # fmt: skip
     )
     spawn(
         "celery beat",
