@@ -239,6 +239,8 @@ CELERY_TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
     "portal.aid_requests_requeue_held": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.rules_impact_preview": (1800, 1900),
     "portal.rules_rescore_open_requests": (3300, 3400),
+    "notices.notice_deliver": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "notices.notices_requeue_pending": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
 }
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": soft, "time_limit": hard}
