@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0009_letters_notices_rls"),
+        ("portal", "0010_merge_pipeline_family"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
