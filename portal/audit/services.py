@@ -81,6 +81,7 @@ class AuditAction(models.TextChoices):
     RETENTION_HOLD_PLACE = "retention.hold_place", _("данные семьи удержаны от удаления")
     RETENTION_HOLD_RELEASE = "retention.hold_release", _("удержание данных семьи снято")
     PRIVACY_REGISTER_VIEW = "privacy.register_view", _("просмотрен реестр обработки данных")
+    PERSON_RECORD_PRODUCE = "privacy.person_record", _("составлена личная выписка по ИИН")
 
 
 def audit_record(

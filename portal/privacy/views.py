@@ -96,3 +96,38 @@ def retention_hold_release(request: HttpRequest) -> HttpResponse:
     for error in form.errors.get("release_reason", []) + form.non_field_errors():
         messages.error(request, error)
     return redirect("privacy:retention-holds")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_record(request: HttpRequest) -> HttpResponse:
+    """An auditor produces a person's own record: the ИИН is posted, never in a URL."""
+    from django.core.exceptions import PermissionDenied
+
+    from portal.audit.forms import PersonViewsForm
+    from portal.privacy.record import person_record_produce
+
+    if not request.scope.can_audit:
+        raise PermissionDenied(_("Личную выписку составляют только аудиторы."))
+    form = PersonViewsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _record, pdf = person_record_produce(
+                scope=request.scope,
+                actor=request.user,
+                iin=form.cleaned_data["iin"],
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            response = HttpResponse(pdf, content_type="application/pdf")
+            response["Content-Disposition"] = 'attachment; filename="person-record.pdf"'
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(
+        request,
+        "privacy/person_record_form.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )

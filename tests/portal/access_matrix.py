@@ -368,5 +368,6 @@ OWN_ROUTES.update(
         ),
         "privacy:retention-holds": only({"auditor": 200, "superuser": 200}),
         "privacy:retention-hold-release": POST_ONLY_PAGE,
+        "privacy:person-record": only({"auditor": 200, "superuser": 200}),
     }
 )
