@@ -220,3 +220,16 @@ def test_only_auditors_place_holds_and_a_reason_is_required(world, no_enqueue):
         retention_hold_place(scope=scope_for(auditor), actor=auditor, request=req, reason="  ")
     assert "reason" in err.value.message_dict
     assert not RetentionHold.objects.exists()
+
+
+def test_the_daily_beat_task_runs_the_retention(world, no_enqueue, settings):
+    from portal.privacy.tasks import privacy_retention_run
+
+    assert settings.CELERY_BEAT_SCHEDULE["privacy-retention-run"]["task"] == (
+        "portal.privacy_retention_run"
+    )
+    settings.RETENTION_CLOSED_DAYS = 30
+    _request(world, 3, "reject", 50)
+    assert privacy_retention_run.apply().get()["requests"] == 1
+    event = AuditEvent.objects.filter(action="retention.run").get()
+    assert event.detail["dry_run"] is False and event.detail["requests"] == 1
