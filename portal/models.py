@@ -6,6 +6,7 @@ log), ``portal.rules`` (background runs: impact previews and re-score batches), 
 """
 
 from portal.audit.models import AuditEvent
+from portal.budgets.models import Budget
 from portal.letters.models import Letter
 from portal.notices.models import Notice
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
@@ -16,6 +17,7 @@ __all__ = [
     "AidRequest",
     "AidRequestScoring",
     "AuditEvent",
+    "Budget",
     "BackgroundRun",
     "Decision",
     "ImpactPreview",

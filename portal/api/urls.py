@@ -1,6 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from portal.budgets.api.urls import urlpatterns as budget_urls
 from portal.letters.api import AidRequestLetterView
 from portal.requests.api.urls import urlpatterns as aid_request_urls
 from portal.stats.api import StatsView
@@ -9,6 +10,7 @@ app_name = "api"
 
 urlpatterns = [
     *aid_request_urls,
+    *budget_urls,
     path(
         "aid-requests/<uuid:public_id>/letter/",
         AidRequestLetterView.as_view(),

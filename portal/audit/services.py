@@ -76,6 +76,8 @@ class AuditAction(models.TextChoices):
     NOTICE_FAILED = "notice.failed", _("уведомление семье не доставлено")
     NOTICES_OPT_OUT = "notices.opt_out", _("семья отказалась от уведомлений")
     NOTICES_OPT_IN = "notices.opt_in", _("семья снова получает уведомления")
+    BUDGET_SET = "budget.set", _("бюджет школы установлен")
+    BUDGET_IMPORT = "budget.import", _("импорт бюджетов из файла")
 
 
 def audit_record(

@@ -349,3 +349,20 @@ ROUTE_KWARGS.update(
     }
 )
 OBJECT_ROUTES |= {"letters:letter-download", "api:aid-request-letter", "notices:notices-opt-out"}
+
+
+# --- budgets (portal.budgets: api:budget-detail, budgets:*) -------------------------------------
+BUDGET_VIEWERS = {
+    "pedagogue_a": 200,
+    "principal_a": 200,
+    "pedagogue_c": 404,  # another school: out of scope
+    "district_analyst": 200,
+    "region_analyst": 200,
+    "ministry_analyst": 200,
+    "superuser": 200,
+}
+OWN_ROUTES["api:budget-detail"] = {**only(BUDGET_VIEWERS), "anon": 403}
+ROUTE_KWARGS["api:budget-detail"] = lambda world: {
+    "school_bin": world.school_a.bin,
+    "academic_year": "2026-2027",
+}
