@@ -162,6 +162,20 @@ def budget_release(*, school_id: int, academic_year: str, amount_kzt: int) -> Bu
     return budget
 
 
+def one_child_one_grant_error(req: Any) -> str | None:
+    """Why `req` may not be approved without a recorded reason: another school has an open or
+    approved request for the same child, kind and year (None: no such request)."""
+    from portal.budgets.duplicates import aid_request_duplicates
+
+    dups = aid_request_duplicates(aid_request=req)
+    if not dups:
+        return None
+    return _(
+        "У этого учащегося уже есть заявка на тот же вид помощи и учебный год в другой школе "
+        "(%(others)s). Одобрить можно, когда она решена там, или с записанным обоснованием."
+    ) % {"others": "; ".join(f"{d.school_name}, {d.request_code}" for d in dups)}
+
+
 # ---- import -------------------------------------------------------------------------------
 BUDGET_COLUMNS = ["school_bin", "academic_year", "amount_kzt"]
 

@@ -366,3 +366,8 @@ ROUTE_KWARGS["api:budget-detail"] = lambda world: {
     "school_bin": world.school_a.bin,
     "academic_year": "2026-2027",
 }
+BUDGET_PAGE = only({**BUDGET_VIEWERS, "pedagogue_c": 200})  # each sees its own schools
+OWN_ROUTES["budgets:budget-list"] = BUDGET_PAGE
+OWN_ROUTES["budgets:budget-export-csv"] = BUDGET_PAGE
+OWN_ROUTES["budgets:budget-set"] = POST_ONLY_PAGE
+OWN_ROUTES["budgets:budget-import"] = POST_ONLY_PAGE
