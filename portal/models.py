@@ -9,6 +9,7 @@ from portal.audit.models import AuditEvent
 from portal.budgets.models import Budget
 from portal.letters.models import Letter
 from portal.notices.models import Notice
+from portal.payments.models import Payment
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from portal.rules.models import BackgroundRun, ImpactPreview, RescoreBatch
 from portal.stats.models import StatsBucket, StatsDistrictBucket
@@ -23,6 +24,7 @@ __all__ = [
     "ImpactPreview",
     "Letter",
     "Notice",
+    "Payment",
     "RescoreBatch",
     "StatsBucket",
     "StatsDistrictBucket",

@@ -78,6 +78,8 @@ class AuditAction(models.TextChoices):
     NOTICES_OPT_IN = "notices.opt_in", _("семья снова получает уведомления")
     BUDGET_SET = "budget.set", _("бюджет школы установлен")
     BUDGET_IMPORT = "budget.import", _("импорт бюджетов из файла")
+    PAYMENT_REGISTER = "payment.register", _("выгружен реестр платежей")
+    PAYMENT_RECONCILE = "payment.reconcile", _("загружена сверка платежей банка")
 
 
 def audit_record(

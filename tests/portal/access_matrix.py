@@ -371,3 +371,10 @@ OWN_ROUTES["budgets:budget-list"] = BUDGET_PAGE
 OWN_ROUTES["budgets:budget-export-csv"] = BUDGET_PAGE
 OWN_ROUTES["budgets:budget-set"] = POST_ONLY_PAGE
 OWN_ROUTES["budgets:budget-import"] = POST_ONLY_PAGE
+
+# --- payments (portal.payments: the register for the bank and its reconciliation) -------------
+OWN_ROUTES["api:payment-register"] = {
+    **only({"pedagogue_a": 200, "principal_a": 200, "pedagogue_c": 200, "superuser": 200}),
+    "anon": 403,
+}
+OWN_ROUTES["api:payment-reconciliation"] = POST_ONLY_API
