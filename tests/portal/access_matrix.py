@@ -374,7 +374,7 @@ OWN_ROUTES["budgets:budget-import"] = POST_ONLY_PAGE
 
 # --- payments (portal.payments: the register for the bank and its reconciliation) -------------
 OWN_ROUTES["api:payment-register"] = {
-    **only({"pedagogue_a": 200, "principal_a": 200, "pedagogue_c": 200, "superuser": 200}),
+    **only({"pedagogue_a": 200, "principal_a": 200, "pedagogue_c": 200}),  # the school's own job
     "anon": 403,
 }
 OWN_ROUTES["api:payment-reconciliation"] = POST_ONLY_API
