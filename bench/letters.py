@@ -68,12 +68,14 @@ def main() -> None:
     django.setup()
     from django.template.loader import render_to_string
     from django.utils import translation
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     def render(language: str) -> bytes:
         with translation.override(language):
-            html = render_to_string("letters/letter.html", context(language))
-        return HTML(string=html).write_pdf()
+            ctx = context(language)
+            html = render_to_string("letters/letter.html", ctx)
+            css = render_to_string("letters/letter.css", ctx)
+        return HTML(string=html).write_pdf(stylesheets=[CSS(string=css)])
 
     t = time.perf_counter()
     render("kk")

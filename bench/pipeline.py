@@ -62,7 +62,10 @@ def cpu_used(procs: list, pg_before: float) -> list[tuple[str, float]]:
     import psutil
 
     out = []
-    for name, p in zip(["API server", "card simulator", "Celery worker"], procs, strict=False):
+    names = ["API server", "card simulator"] + [
+        f"Celery worker {k + 1}" for k in range(len(procs) - 2)
+    ]
+    for name, p in zip(names, procs, strict=False):
         total = 0.0
         try:
             parent = psutil.Process(p.pid)
@@ -76,14 +79,195 @@ def cpu_used(procs: list, pg_before: float) -> list[tuple[str, float]]:
     return out
 
 
+def copy_floor(n: int) -> None:
+    """CPU of writing the rows the run wrote (requests, scorings, assessments, audit events)
+    again with one COPY each: the floor of what storing them costs."""
+    if not n:
+        return
+    from django.db import connection
+
+    from portal.audit.models import AuditEvent
+    from portal.requests.models import AidRequest, AidRequestScoring
+    from scoring.models import Assessment
+
+    names = [m._meta.db_table for m in (AidRequest, AidRequestScoring, Assessment, AuditEvent)]
+    pg0, cpu0, wall0 = postgres_cpu(), time.process_time(), time.perf_counter()
+    rows = 0
+    with connection.cursor() as cur:
+        raw = cur.connection  # psycopg 3
+        for name in names:
+            buf = bytearray()
+            with raw.cursor().copy(f'COPY "{name}" TO STDOUT') as copy:
+                for data in copy:
+                    buf += data
+            raw.execute(f'CREATE TEMP TABLE "floor_{name}" (LIKE "{name}")')
+            with raw.cursor().copy(f'COPY "floor_{name}" FROM STDIN') as copy:
+                copy.write(bytes(buf))
+            rows += raw.execute(f'SELECT count(*) FROM "floor_{name}"').fetchone()[0]
+            raw.execute(f'DROP TABLE "floor_{name}"')
+    cpu = time.process_time() - cpu0 + postgres_cpu() - pg0
+    print(
+        f"COPY floor: {rows} rows of {', '.join(names)} in {time.perf_counter() - wall0:.2f} s; "
+        f"CPU {cpu * 1000 / n:.2f} ms per scored request (client + PostgreSQL)"
+    )
+
+
+STEPS = {
+    "claim (lock, status → scoring)": ("portal/requests/services.py", "_set_status"),
+    "card fetch over HTTP (client)": ("scoring/sources.py", "_get"),
+    "card parse + validate": ("scoring/sources.py", "validate_fetched"),
+    "assessment (engine + insert)": ("scoring/services.py", "assessment_create"),
+    "audit rows": ("portal/audit/services.py", "audit_record"),
+    "statistics rollup": ("portal/stats/services.py", "done"),
+    "metrics (Redis)": ("portal/metrics.py", "observe"),
+}
+
+
+def profile_in_process(n: int, school, user, guardian: str, today: dt.date) -> None:
+    """Score ``n`` more requests in this process (the same task body the worker runs, the card
+    fetched over HTTP from the simulator) under cProfile with a CPU-time clock; print the CPU
+    per request of each step."""
+    import cProfile
+    import pstats
+
+    from portal.requests import services, tasks
+    from schools.identifiers import make_identifier
+    from schools.scope import scope_for
+
+    scope = scope_for(user)
+    ids = []
+    serial = 0
+    while len(ids) < n:
+        iin = make_identifier(f"130101{6}{serial:04d}"[:11])
+        serial += 1
+        if not iin:
+            continue
+        req = services.aid_request_submit(
+            scope=scope, actor=user, enqueue=False,
+            data={
+                "student_iin": iin, "student_full_name": "Бенч Профиль", "grade": 5,
+                "guardian_iin": guardian, "guardian_full_name": "Бенч Родитель",
+                "guardian_phone": "+77010000000", "ground": "asp", "aid_kind": "uniform",
+                "amount_kzt": 50851, "academic_year": "2026-2027",
+                "consent_method": "egov_sms", "consent_reference": "bench",
+                "consent_given_on": today - dt.timedelta(days=1),
+                "consent_valid_until": today + dt.timedelta(days=30),
+            },
+        )  # fmt: skip
+        ids.append(req.pk)
+    tasks.aid_request_score.run(ids.pop())  # warm up (imports, first connection)
+    prof = cProfile.Profile(time.process_time)
+    cpu0 = time.process_time()
+    prof.enable()
+    for pk in ids:
+        tasks.aid_request_score.run(pk)
+    prof.disable()
+    cpu = time.process_time() - cpu0
+    stats = pstats.Stats(prof)
+    print(f"profile: {len(ids)} scoring tasks in this process, {cpu * 1000 / len(ids):.1f} ms "
+          f"CPU each (this process only; PostgreSQL and the simulator not counted)")  # fmt: skip
+    for label, (path, func) in STEPS.items():
+        total = sum(
+            ct
+            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
+            if name == func and file.endswith(path)
+        )
+        print(f"  {label:34s} {total * 1000 / len(ids):6.2f} ms")
+    top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:12]
+    print("  top functions by own CPU (ms per request):")
+    for (file, line, name), (_cc, _nc, tt, _ct, _callers) in top:
+        short = "/".join(Path(file).parts[-2:])
+        print(f"    {tt * 1000 / len(ids):6.2f}  {name} ({short}:{line})")
+
+
+def profile_submissions(n: int, token: str, guardian: str, today: dt.date) -> None:
+    """``n`` API submissions through the whole middleware stack in this process (Django's test
+    client, no network), CPU per submission and the heaviest steps."""
+    import cProfile
+    import json
+    import pstats
+
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    from schools.identifiers import make_identifier
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    bodies = []
+    serial = 0
+    while len(bodies) < n + 1:
+        iin = make_identifier(f"140101{5}{serial:04d}"[:11])
+        serial += 1
+        if iin:
+            bodies.append(json.dumps({
+                "student_iin": iin, "student_full_name": "Бенч Апи", "grade": 5,
+                "guardian_iin": guardian, "guardian_full_name": "Бенч Родитель",
+                "guardian_phone": "+77010000000", "ground": "asp", "aid_kind": "uniform",
+                "amount_kzt": 50851, "academic_year": "2026-2027",
+                "consent": {"method": "egov_sms", "reference": "bench",
+                            "given_on": (today - dt.timedelta(days=1)).isoformat(),
+                            "valid_until": (today + dt.timedelta(days=30)).isoformat()},
+            }))  # fmt: skip
+    with override_settings(ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"]):
+        post = lambda body: client.post(  # noqa: E731
+            "/api/v1/aid-requests/", body, content_type="application/json"
+        )
+        first = post(bodies.pop())
+        if first.status_code != 201:
+            print(
+                f"profile of submissions skipped: HTTP {first.status_code} {first.content[:200]!r}"
+            )
+            return
+        prof = cProfile.Profile(time.process_time)
+        cpu0 = time.process_time()
+        prof.enable()
+        for body in bodies:
+            post(body)
+        prof.disable()
+    cpu = time.process_time() - cpu0
+    stats = pstats.Stats(prof)
+    print(f"profile: {len(bodies)} API submissions in this process, {cpu * 1000 / len(bodies):.1f}"
+          " ms CPU each (under cProfile; PostgreSQL not counted)")  # fmt: skip
+    steps = {
+        "token authentication": ("knox/auth.py", "authenticate"),
+        "serializer validation": ("rest_framework/serializers.py", "is_valid"),
+        "aid_request_submit (service)": ("portal/requests/services.py", "aid_request_submit"),
+        "  of which full_clean": ("django/db/models/base.py", "full_clean"),
+        "  of which audit": ("portal/audit/services.py", "audit_record"),
+        "  of which statistics": ("portal/stats/services.py", "done"),
+        "  of which enqueue (broker)": ("portal/requests/services.py", "_enqueue"),
+        "response (detail serializer + view data)": ("portal/requests/api/views.py", "detail_response"),
+    }  # fmt: skip
+    for label, (path, func) in steps.items():
+        total = sum(
+            ct
+            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
+            if name == func and file.endswith(path)
+        )
+        print(f"  {label:42s} {total * 1000 / len(bodies):6.2f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--submitters", type=int, default=20)
     ap.add_argument("--latency-ms", type=int, default=100)
     ap.add_argument("--worker-threads", type=int, default=16)
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Celery worker processes on the scoring queue (scale-out); the first also "
+        "serves the sweeper's queue",
+    )
     ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
     ap.add_argument("--web-nice", type=int, default=10, help="CPU niceness of the API server")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=100,
+        help="then score this many more requests in this process under cProfile (0: skip)",
+    )
     ap.add_argument(
         "--rate",
         type=float,
@@ -168,12 +352,17 @@ def main() -> None:
              "-w", "2", "--threads", "8", "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True,
         ),
-        subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", args.pool,
-             "-c", str(args.worker_threads), "-Q", queue, "--without-heartbeat",
-             "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-            cwd=ROOT, env=env, start_new_session=True,
-        ),
+        *[
+            subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", args.pool,
+                 "-c", str(args.worker_threads), "-n", f"bench{k}@%h",
+                 "-Q", f"{queue},{queue}-sweeper" if k == 0 else queue,
+                 "--without-heartbeat", "--without-gossip", "--without-mingle",
+                 "--loglevel", "WARNING"],
+                cwd=ROOT, env=env, start_new_session=True,
+            )
+            for k in range(args.workers)
+        ],
     ]  # fmt: skip
     try:
         import httpx
@@ -254,7 +443,7 @@ def main() -> None:
         lat = sorted((r.created_at - r.request.created_at).total_seconds() for r in rows)
         other = AidRequest.objects.exclude(status=Status.SCORED).count()
         print(f"requests: {args.requests}, submitters: {args.submitters}, "
-              f"simulator latency: {args.latency_ms} ms, worker: {args.pool} × {args.worker_threads}, "
+              f"simulator latency: {args.latency_ms} ms, workers: {args.workers} × {args.pool} × {args.worker_threads}, "
               f"API server nice {args.web_nice}, offered load: "
               f"{f'{args.rate:g} requests/s' if args.rate else 'unpaced'}")  # fmt: skip
         print(f"submit errors: {len(errors)}; not scored: {other}")
@@ -264,10 +453,17 @@ def main() -> None:
             p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
             print(f"submit→scored p50: {statistics.median(lat) * 1000:.0f} ms, "
                   f"p95: {p95 * 1000:.0f} ms")  # fmt: skip
-        print(
-            "CPU seconds used — "
-            + ", ".join(f"{name}: {sec:.1f}" for name, sec in cpu_used(procs, pg_before))
-        )
+        used = cpu_used(procs, pg_before)
+        print("CPU seconds used — " + ", ".join(f"{name}: {sec:.1f}" for name, sec in used))
+        if lat:
+            per = ", ".join(f"{name}: {sec * 1000 / len(lat):.1f}" for name, sec in used)
+            total_ms = sum(sec for _name, sec in used) * 1000 / len(lat)
+            print(f"CPU ms per scored request — {per}; all: {total_ms:.1f}")
+            print(f"  (2 cores → at most {2000 / total_ms:.0f} scored/s if nothing else ran)")
+        copy_floor(len(lat))
+        if args.profile:
+            profile_in_process(args.profile, school, user, guardian, today)
+            profile_submissions(args.profile, token, guardian, today)
     finally:
         for p in procs:
             if p.poll() is None:

@@ -225,6 +225,18 @@ def with_user(url: str, user: str, password: str) -> str:
     )
 
 
+def _connect_server(owner_url: str):  # noqa: ANN202 - a psycopg connection
+    """An autocommit connection for server-wide statements (roles). The project's database may
+    not exist yet (a clean CI machine, `make test` before `make demo`): roles are server-wide,
+    so the server's maintenance database will do."""
+    import psycopg
+
+    try:
+        return psycopg.connect(owner_url, autocommit=True)
+    except psycopg.OperationalError:
+        return psycopg.connect(owner_url, autocommit=True, dbname="postgres")
+
+
 def app_role_env(env: dict[str, str], *, required: bool = True) -> bool:
     """Create (or refresh) the application's non-owner login role on the server of
     ``DATABASE_URL`` (the owner's) and put its name, password and URL into ``env``:
@@ -240,13 +252,7 @@ def app_role_env(env: dict[str, str], *, required: bool = True) -> bool:
     password = env.get("DATABASE_APP_PASSWORD") or _app_role_password()
     attrs = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT")
     try:
-        try:
-            conn = psycopg.connect(owner_url, autocommit=True)
-        except psycopg.OperationalError:
-            # The database itself may not exist yet (a clean CI machine, `make test` before
-            # `make demo`): roles are server-wide, so the server's maintenance database will do.
-            conn = psycopg.connect(owner_url, autocommit=True, dbname="postgres")
-        with conn:
+        with _connect_server(owner_url) as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
             conn.execute(
@@ -292,7 +298,7 @@ def _app_role_quiet_logs(owner_url: str, role: str) -> bool:
     from psycopg import sql
 
     try:
-        with psycopg.connect(owner_url, autocommit=True) as conn:
+        with _connect_server(owner_url) as conn:
             for name, value in APP_ROLE_LOG_SETTINGS.items():
                 conn.execute(
                     sql.SQL("ALTER ROLE {} SET {} = {}").format(
@@ -376,9 +382,24 @@ def cmd_demo(port: int, seed: bool) -> int:
             "60",
         ],
     )
+    queue = os.environ.get("CELERY_QUEUE", "komek")
     spawn(
         "celery worker",
-        [PY, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            # the scoring queue and the sweeper's own queue (portal/celery.py)
+            "-Q",
+            f"{queue},{queue}-sweeper",
+        ],  # fmt: skip
     )
     spawn(
         "celery beat",

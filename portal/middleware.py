@@ -32,6 +32,7 @@ MFA_PENDING_URL_NAMES = frozenset(
         "mfa_activate_totp",
         "set_language",
         "healthz",
+        "readyz",
     }
 )
 MFA_PENDING_PREFIXES = ("/static/",)

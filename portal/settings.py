@@ -78,6 +78,7 @@ if FAMILY_CARD_SIM_ENABLED:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("portal"), "scoring.simulator")
 
 MIDDLEWARE = [
+    "portal.metrics.RequestTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.BodySizeLimitMiddleware",
@@ -125,7 +126,15 @@ if not DATABASE_URL:
         "DATABASE_URL is not set. Run through `make demo` / `make test` (they start an embedded "
         "PostgreSQL when none is configured) or export DATABASE_URL=postgres://…"
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        # A connection killed under a worker (PostgreSQL restarted, pg_terminate_backend) is
+        # noticed before it is reused instead of failing the next task.
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Komek runs on PostgreSQL only (DATABASE_URL must be postgres://)")
 DATABASES["default"].setdefault("TEST", {})
@@ -175,17 +184,27 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "komek")
 CELERY_TIMEZONE = "Asia/Almaty"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Timing invariants (asserted in tests/portal/test_celery_settings.py):
-#   card request timeout × attempts  <  task soft limit  <  hard limit
-#   <  stuck-request sweeper threshold  <  broker visibility timeout
+#   card fetch deadline (all attempts)  <  task soft limit  <  hard limit
+#   <  sweeper threshold for `scoring`  <  broker visibility timeout
 FAMILY_CARD_CONNECT_TIMEOUT = float(os.environ.get("FAMILY_CARD_CONNECT_TIMEOUT", "2"))
 FAMILY_CARD_READ_TIMEOUT = float(os.environ.get("FAMILY_CARD_READ_TIMEOUT", "5"))
 FAMILY_CARD_ATTEMPTS = int(os.environ.get("FAMILY_CARD_ATTEMPTS", "3"))
+# The whole card fetch (every attempt, the backoffs and a body that trickles in) ends by then.
+FAMILY_CARD_DEADLINE = float(os.environ.get("FAMILY_CARD_DEADLINE", "20"))
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
+# Retries of the scoring task: transient failures (card service, database) are retried with
+# exponential backoff and jitter while both budgets last: at most SCORING_TASK_MAX_RETRIES
+# counted retries and SCORING_RETRY_BUDGET seconds since the first try. Refusals of an open
+# circuit breaker are rescheduled without counting (only the time budget applies). After the
+# budget a request the card service could not answer goes to needs_review (card_unavailable)
+# and is re-queued automatically once the service answers again.
 SCORING_TASK_MAX_RETRIES = int(os.environ.get("SCORING_TASK_MAX_RETRIES", "5"))
 SCORING_RETRY_BACKOFF_BASE = float(os.environ.get("SCORING_RETRY_BACKOFF_BASE", "2"))
 SCORING_RETRY_BACKOFF_MAX = 120
-# Card client: backoff between attempts inside one task, and the shared circuit breaker.
+SCORING_RETRY_BUDGET = float(os.environ.get("SCORING_RETRY_BUDGET", "300"))
+# Card client: backoff between attempts inside one task, and the shared circuit breaker (opens
+# on the failure rate over a window; several half-open probes).
 FAMILY_CARD_BACKOFF_BASE = float(os.environ.get("FAMILY_CARD_BACKOFF_BASE", "0.5"))
 
 # Statistics above the school: counts below this are hidden, with complementary suppression
@@ -193,17 +212,35 @@ FAMILY_CARD_BACKOFF_BASE = float(os.environ.get("FAMILY_CARD_BACKOFF_BASE", "0.5
 STATS_MIN_CELL = int(os.environ.get("STATS_MIN_CELL", "5"))
 FAMILY_CARD_BACKOFF_MAX = float(os.environ.get("FAMILY_CARD_BACKOFF_MAX", "4"))
 FAMILY_CARD_BREAKER_FAILURES = int(os.environ.get("FAMILY_CARD_BREAKER_FAILURES", "5"))
-FAMILY_CARD_BREAKER_COOLDOWN = float(os.environ.get("FAMILY_CARD_BREAKER_COOLDOWN", "30"))
-STUCK_REQUEST_THRESHOLD = timedelta(minutes=10)
+FAMILY_CARD_BREAKER_RATE = float(os.environ.get("FAMILY_CARD_BREAKER_RATE", "0.5"))
+FAMILY_CARD_BREAKER_WINDOW = float(os.environ.get("FAMILY_CARD_BREAKER_WINDOW", "30"))
+FAMILY_CARD_BREAKER_PROBES = int(os.environ.get("FAMILY_CARD_BREAKER_PROBES", "3"))
+FAMILY_CARD_BREAKER_COOLDOWN = float(os.environ.get("FAMILY_CARD_BREAKER_COOLDOWN", "15"))
+# The stuck-request sweeper (portal.aid_requests_requeue_stuck, on its own queue
+# "<default queue>-sweeper"): a request `queued` for longer than STUCK_QUEUED_AFTER while the
+# scoring queue is empty lost its message (broker restart, broker down at submission); one in
+# `scoring` for longer than STUCK_SCORING_AFTER (just above the hard time limit) lost its
+# worker. Beat runs it every SWEEPER_INTERVAL seconds; every worker also runs it as soon as
+# it (re)connects to the broker.
+STUCK_QUEUED_AFTER = timedelta(seconds=float(os.environ.get("STUCK_QUEUED_AFTER", "20")))
+STUCK_SCORING_AFTER = timedelta(
+    seconds=float(os.environ.get("STUCK_SCORING_AFTER", str(CELERY_TASK_TIME_LIMIT + 10)))
+)
+STUCK_REQUEST_THRESHOLD = STUCK_SCORING_AFTER  # the older name
+SWEEPER_INTERVAL = float(os.environ.get("SWEEPER_INTERVAL", "10"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ROUTES = ("portal.celery.route_task",)
 # Every task's (soft, hard) time limits in seconds, applied through CELERY_TASK_ANNOTATIONS.
 # Each hard limit is below the visibility timeout (a task still running when the broker
 # redelivers it would run twice); tests/portal/test_celery_settings.py checks every task.
 CELERY_TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
     "portal.aid_request_score": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.aid_requests_requeue_stuck": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "portal.aid_requests_requeue_held": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.rules_impact_preview": (1800, 1900),
     "portal.rules_rescore_open_requests": (3300, 3400),
+    "notices.notice_deliver": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "notices.notices_requeue_pending": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
 }
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": soft, "time_limit": hard}
@@ -212,10 +249,13 @@ CELERY_TASK_ANNOTATIONS = {
 CELERY_BEAT_SCHEDULE: dict = {
     "aid-requests-requeue-stuck": {
         "task": "portal.aid_requests_requeue_stuck",
-        "schedule": 60.0,
+        "schedule": SWEEPER_INTERVAL,
+        "options": {"expires": SWEEPER_INTERVAL * 3},
     },
     "notices-requeue-pending": {"task": "notices.notices_requeue_pending", "schedule": 60.0},
 }
+# /metrics (Prometheus text format): staff with a session, or `Authorization: Bearer <token>`.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Family card service ---------------------------------------------------------------------
 FAMILY_CARD_URL = os.environ.get("FAMILY_CARD_URL", "")  # "" → this site's /familycard-sim
@@ -235,6 +275,7 @@ FAMILY_CARD_SIM_LATENCY_MS = int(os.environ.get("FAMILY_CARD_SIM_LATENCY_MS", "0
 FAMILY_CARD_SIM_ERROR_RATE = float(os.environ.get("FAMILY_CARD_SIM_ERROR_RATE", "0"))
 FAMILY_CARD_SIM_TIMEOUT_RATE = float(os.environ.get("FAMILY_CARD_SIM_TIMEOUT_RATE", "0"))
 FAMILY_CARD_SIM_MALFORMED_RATE = float(os.environ.get("FAMILY_CARD_SIM_MALFORMED_RATE", "0"))
+FAMILY_CARD_SIM_TRICKLE_MS = int(os.environ.get("FAMILY_CARD_SIM_TRICKLE_MS", "0"))
 FAMILY_CARD_SIM_TIMEOUT_SLEEP = float(os.environ.get("FAMILY_CARD_SIM_TIMEOUT_SLEEP", "10"))
 FAMILY_CARD_SIM_REDIS_PREFIX = os.environ.get(
     "FAMILY_CARD_SIM_REDIS_PREFIX", "komek:familycard-sim:"

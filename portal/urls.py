@@ -7,6 +7,8 @@ from portal.home import views
 urlpatterns = [
     path("", views.home, name="home-root"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("portal.accounts.urls")),

@@ -17,8 +17,14 @@ Messages are for people and never contain an ИИН, a name or an income; logs c
 Settings: ``FAMILY_CARD_URL`` ("" → this site's simulator, ``PORTAL_BASE_URL + /familycard-sim``),
 ``FAMILY_CARD_CONNECT_TIMEOUT``, ``FAMILY_CARD_READ_TIMEOUT``, ``FAMILY_CARD_ATTEMPTS``,
 ``REDIS_URL``; optional (defaults here): ``FAMILY_CARD_BACKOFF_BASE`` (0.5 s),
-``FAMILY_CARD_BACKOFF_MAX`` (4 s), ``FAMILY_CARD_BREAKER_FAILURES`` (5),
+``FAMILY_CARD_BACKOFF_MAX`` (4 s), ``FAMILY_CARD_DEADLINE`` (the whole fetch, every attempt
+and a slowly trickling body included: 20 s), ``FAMILY_CARD_BREAKER_FAILURES`` (5: the fewest
+failures in the window that may open the breaker), ``FAMILY_CARD_BREAKER_RATE`` (0.5),
+``FAMILY_CARD_BREAKER_WINDOW`` (30 s), ``FAMILY_CARD_BREAKER_PROBES`` (3 half-open probes),
 ``FAMILY_CARD_BREAKER_COOLDOWN`` (30 s), ``FAMILY_CARD_REDIS_PREFIX`` ("komek:familycard:").
+
+When a half-open breaker closes (the service answers again) :data:`card_service_recovered` is
+sent; the aid-request tasks re-queue the requests held back while it was down.
 """
 
 from __future__ import annotations
@@ -28,12 +34,14 @@ import logging
 import random
 import re
 import ssl
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import django.dispatch
 import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -57,10 +65,12 @@ __all__ = [
     "HttpFamilyCardSource",
     "RedactIINFilter",
     "card_breaker",
+    "card_service_recovered",
     "card_service_url",
     "get_card_source",
     "iin_ref",
     "install_log_redaction",
+    "new_card_source",
     "validate_fetched",
 ]
 
@@ -69,13 +79,23 @@ logger = logging.getLogger(__name__)
 DEFAULTS: dict[str, Any] = {
     "FAMILY_CARD_BACKOFF_BASE": 0.5,
     "FAMILY_CARD_BACKOFF_MAX": 4.0,
+    "FAMILY_CARD_DEADLINE": 20.0,
     "FAMILY_CARD_BREAKER_FAILURES": 5,
+    "FAMILY_CARD_BREAKER_RATE": 0.5,
+    "FAMILY_CARD_BREAKER_WINDOW": 30.0,
+    "FAMILY_CARD_BREAKER_PROBES": 3,
     "FAMILY_CARD_BREAKER_COOLDOWN": 30.0,
     "FAMILY_CARD_REDIS_PREFIX": "komek:familycard:",
 }
 SIMULATOR_PATH = "/familycard-sim"
 _MAX_BODY_BYTES = MAX_DOCUMENT_BYTES
 _TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+#: Sent (``sender=`` the source) when a half-open breaker closes: the service is back.
+card_service_recovered = django.dispatch.Signal()
+#: Sent after every fetch: ``seconds``, ``outcome`` (ok, not_found, malformed, rejected,
+#: unavailable) and ``reason`` (why it was unavailable, else ""). For metrics; no personal data.
+card_fetch_observed = django.dispatch.Signal()
 
 
 def _setting(name: str) -> Any:
@@ -311,6 +331,9 @@ class HttpFamilyCardSource(FamilyCardSource):
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
         api_key: str = "",
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        keep_alive: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -324,15 +347,44 @@ class HttpFamilyCardSource(FamilyCardSource):
         self._sleep = sleep
         self._transport = transport
         self._client: httpx.Client | None = None
+        # The whole fetch (every attempt, backoffs and a trickling body) within this many s.
+        self.deadline = float(deadline) if deadline else None
+        self._clock = clock
+        self._expires: float | None = None
+        # Shared per thread by get_card_source(): close() keeps the kept-alive connections.
+        self.keep_alive = keep_alive
 
     # -- public --------------------------------------------------------------------------
 
     def fetch(self, iin: str) -> FetchedCard:
+        started = time.perf_counter()
+        outcome, reason = "ok", ""
+        try:
+            return self._fetch(iin)
+        except CardServiceUnavailable as exc:
+            outcome, reason = "unavailable", exc.reason
+            raise
+        except CardSourceError as exc:
+            outcome = exc.code
+            raise
+        finally:
+            if card_fetch_observed.receivers:
+                card_fetch_observed.send(
+                    sender=type(self),
+                    seconds=time.perf_counter() - started,
+                    outcome=outcome,
+                    reason=reason,
+                )
+
+    def _fetch(self, iin: str) -> FetchedCard:
         if not is_valid_iin(iin):
             raise CardRequestRejected(None)
         ref = iin_ref(iin)
         last: _Transient | None = None
+        self._expires = self._clock() + self.deadline if self.deadline else None
         for attempt in range(1, self.attempts + 1):
+            if attempt > 1 and self._remaining() <= 0:
+                break
             try:
                 self.breaker.before_call()
             except CircuitOpen as exc:
@@ -353,24 +405,89 @@ class HttpFamilyCardSource(FamilyCardSource):
                     exc.reason,
                 )
                 if attempt < self.attempts:
-                    self._sleep(self._backoff(attempt, exc.retry_after))
+                    pause = self._backoff(attempt, exc.retry_after)
+                    if pause >= self._remaining():
+                        break
+                    self._sleep(pause)
                 continue
             except CardSourceError:
-                self.breaker.record_success()  # the service answered: it is alive
+                self._succeeded()  # the service answered: it is alive
                 raise
-            self.breaker.record_success()
+            self._succeeded()
             return validate_fetched(doc, iin, source=self.base_url, attempts=attempt)
         assert last is not None
         raise CardServiceUnavailable(
-            last.reason, retry_after=self._retry_hint(last), attempts=self.attempts
+            last.reason, retry_after=self._retry_hint(last), attempts=attempt
         )
 
+    def probe(self) -> tuple[bool, str]:
+        """Is the card endpoint answering? ``GET {base}/v1/cards`` without an ИИН: a 4xx
+        (the missing parameter) means alive, a 5xx/429/timeout/no connection means down. No
+        person is asked about. Not guarded by the breaker (see :meth:`probe_through_breaker`).
+        """
+        try:
+            response = self.client.get(f"{self.base_url}/v1/cards")
+        except httpx.TimeoutException:
+            return False, "timeout"
+        except httpx.TransportError:
+            return False, "connection"
+        status = response.status_code
+        if status in (401, 403):
+            return False, f"http_{status}"
+        if status in _TRANSIENT_STATUSES or status >= 500:
+            return False, "http_429" if status == 429 else "http_5xx"
+        return True, "ok"
+
+    def probe_through_breaker(self) -> bool:
+        """A probe that counts as a half-open trial: True when the service answers (and the
+        breaker lets a call through)."""
+        try:
+            self.breaker.before_call()
+        except CircuitOpen:
+            return False
+        ok, _detail = self.probe()
+        if ok:
+            self._succeeded()
+        else:
+            self.breaker.record_failure()
+        return ok
+
     def close(self) -> None:
+        if self.keep_alive:
+            return
+        self.close_connections()
+
+    def close_connections(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
 
     # -- internals -----------------------------------------------------------------------
+
+    def _remaining(self) -> float:
+        if self._expires is None:
+            return float("inf")
+        return self._expires - self._clock()
+
+    def _attempt_timeout(self) -> httpx.Timeout:
+        left = self._remaining()
+        if left == float("inf"):
+            return self.timeout
+        left = max(left, 0.05)
+        t = self.timeout
+        return httpx.Timeout(
+            connect=min(t.connect or left, left),
+            read=min(t.read or left, left),
+            write=min(t.write or left, left),
+            pool=min(t.pool or left, left),
+        )
+
+    def _succeeded(self) -> None:
+        if self.breaker.record_success():
+            try:
+                card_service_recovered.send(sender=type(self), source=self)
+            except Exception:  # noqa: BLE001 - a receiver must never fail a fetch
+                logger.exception("card service recovered: a receiver failed")
 
     @property
     def client(self) -> httpx.Client:
@@ -393,7 +510,9 @@ class HttpFamilyCardSource(FamilyCardSource):
         """One HTTP exchange → the body, or raise _Transient / CardSourceError."""
         url = f"{self.base_url}/v1/cards"
         try:
-            with self.client.stream("GET", url, params={"iin": iin}) as response:
+            with self.client.stream(
+                "GET", url, params={"iin": iin}, timeout=self._attempt_timeout()
+            ) as response:
                 status = response.status_code
                 if status in _TRANSIENT_STATUSES or status >= 500:
                     reason = "http_429" if status == 429 else "http_5xx"
@@ -402,7 +521,7 @@ class HttpFamilyCardSource(FamilyCardSource):
                     raise CardNotFound()
                 if status != 200:
                     raise CardRequestRejected(status)
-                body = self._read_body(response)
+                body = self._read_body(response, self._remaining)
         except httpx.TimeoutException:
             raise _Transient("timeout") from None
         except httpx.TransportError:  # connect errors, resets, protocol errors
@@ -414,10 +533,14 @@ class HttpFamilyCardSource(FamilyCardSource):
         return body  # decoded and validated once, by validate_fetched
 
     @staticmethod
-    def _read_body(response: httpx.Response) -> bytes:
+    def _read_body(
+        response: httpx.Response, remaining: Callable[[], float] = lambda: float("inf")
+    ) -> bytes:
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
+            if remaining() <= 0:  # a body trickling in: the whole fetch is out of time
+                raise _Transient("timeout")
             size += len(chunk)
             if size > _MAX_BODY_BYTES:
                 raise CardMalformed(
@@ -475,6 +598,9 @@ def card_breaker() -> CircuitBreaker:
         name,
         client=redis_client(settings.REDIS_URL),
         failure_threshold=int(_setting("FAMILY_CARD_BREAKER_FAILURES")),
+        failure_rate=float(_setting("FAMILY_CARD_BREAKER_RATE")),
+        window_seconds=float(_setting("FAMILY_CARD_BREAKER_WINDOW")),
+        half_open_probes=int(_setting("FAMILY_CARD_BREAKER_PROBES")),
         cooldown_seconds=float(_setting("FAMILY_CARD_BREAKER_COOLDOWN")),
         probe_timeout_seconds=float(settings.FAMILY_CARD_CONNECT_TIMEOUT)
         + float(settings.FAMILY_CARD_READ_TIMEOUT)
@@ -483,8 +609,38 @@ def card_breaker() -> CircuitBreaker:
     )
 
 
+_per_thread = threading.local()
+
+
+def _source_config() -> tuple[Any, ...]:
+    names = (
+        "FAMILY_CARD_URL", "FAMILY_CARD_CONNECT_TIMEOUT", "FAMILY_CARD_READ_TIMEOUT",
+        "FAMILY_CARD_ATTEMPTS", "FAMILY_CARD_BACKOFF_BASE", "FAMILY_CARD_BACKOFF_MAX",
+        "FAMILY_CARD_DEADLINE", "FAMILY_CARD_BREAKER_FAILURES", "FAMILY_CARD_BREAKER_RATE",
+        "FAMILY_CARD_BREAKER_WINDOW", "FAMILY_CARD_BREAKER_PROBES",
+        "FAMILY_CARD_BREAKER_COOLDOWN", "FAMILY_CARD_REDIS_PREFIX", "FAMILY_CARD_API_KEY",
+        "PORTAL_BASE_URL", "REDIS_URL",
+    )  # fmt: skip
+    return tuple(_setting(n) for n in names)
+
+
 def get_card_source() -> FamilyCardSource:
-    """The configured card source (reads settings at call time)."""
+    """The configured card source (reads settings at call time): one per thread, reused from
+    task to task so its connections to the service stay alive (``close()`` keeps them); a
+    new one when the settings change."""
+    config = _source_config()
+    cached = getattr(_per_thread, "source", None)
+    if cached is not None and cached[0] == config:
+        return cached[1]
+    if cached is not None:
+        cached[1].close_connections()
+    source = new_card_source(keep_alive=True)
+    _per_thread.source = (config, source)
+    return source
+
+
+def new_card_source(*, keep_alive: bool = False) -> HttpFamilyCardSource:
+    """A card source of its own (closing it closes its connections)."""
     return HttpFamilyCardSource(
         card_service_url(),
         connect_timeout=float(settings.FAMILY_CARD_CONNECT_TIMEOUT),
@@ -494,4 +650,6 @@ def get_card_source() -> FamilyCardSource:
         backoff_base=float(_setting("FAMILY_CARD_BACKOFF_BASE")),
         backoff_max=float(_setting("FAMILY_CARD_BACKOFF_MAX")),
         api_key=str(getattr(settings, "FAMILY_CARD_API_KEY", "") or ""),
+        deadline=float(_setting("FAMILY_CARD_DEADLINE")),
+        keep_alive=keep_alive,
     )

@@ -17,6 +17,7 @@ class AuditAction(models.TextChoices):
     """Every action the audit log records. ``audit_record`` refuses any other string."""
 
     AID_REQUEST_SUBMIT = "aid_request.submit", _("заявка подана")
+    AID_REQUEST_BATCH_SUBMIT = "aid_request.batch_submit", _("загружен список класса")
     AID_REQUEST_SCORING_START = "aid_request.scoring_start", _("оценка заявки начата")
     AID_REQUEST_SCORED = "aid_request.scored", _("заявка оценена")
     AID_REQUEST_NEEDS_REVIEW = "aid_request.needs_review", _("заявка отправлена на проверку")

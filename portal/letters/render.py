@@ -171,15 +171,21 @@ def letter_context(letter: Letter, language: str) -> dict[str, Any]:
     return ctx
 
 
-def letter_html(letter: Letter, language: str) -> str:
+def letter_html(letter: Letter, language: str) -> tuple[str, str]:
+    """The letter's HTML and its stylesheet (kept apart: no inline style in any template)."""
     ctx = letter_context(letter, language)
     with translation.override(language):
-        return render_to_string("letters/letter.html", ctx)
+        return (
+            render_to_string("letters/letter.html", ctx),
+            render_to_string("letters/letter.css", ctx),
+        )
 
 
 def letter_pdf(letter: Letter, language: str) -> bytes:
     """The PDF (WeasyPrint; fonts from the system: DejaVu Sans covers Kazakh)."""
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
-    html = letter_html(letter, language)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    html, css = letter_html(letter, language)
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        stylesheets=[CSS(string=css)]
+    )

@@ -30,7 +30,10 @@ def codes_to_reasons(apps, schema_editor):
     from portal.requests.reasons import render
 
     AidRequest = apps.get_model("portal", "AidRequest")
-    for req in AidRequest.objects.exclude(status_reason_code="").iterator():
+    # only these columns: unapplied together with a parallel branch (0005_aidrequest_iin_hmac),
+    # the historical model may list columns that branch has already dropped
+    rows = AidRequest.objects.exclude(status_reason_code="")
+    for req in rows.only("pk", "status_reason_code", "status_reason_params").iterator():
         AidRequest.objects.filter(pk=req.pk).update(
             status_reason=render(req.status_reason_code, req.status_reason_params, "ru")
         )

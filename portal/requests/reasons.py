@@ -27,6 +27,7 @@ class ReasonCode(models.TextChoices):
     CARD_REJECTED = "card_rejected", gettext_lazy("запрос карты отклонён")
     CARD_INVALID = "card_invalid", gettext_lazy("карта семьи не прошла проверку")
     CARD_ERROR = "card_error", gettext_lazy("ошибка сервиса карт семьи")
+    SCORING_FAILED = "scoring_failed", gettext_lazy("оценка не удалась")
     NO_RULESET = "no_ruleset", gettext_lazy("нет действующих правил")
     RULESET_PARAMETER = "ruleset_parameter", gettext_lazy("нет параметров правил для года")
     WITHDRAWN_BY_SCHOOL = "withdrawn_by_school", gettext_lazy("отозвано школой")
@@ -81,6 +82,15 @@ def _text(code: str, params: dict[str, Any]) -> str:
         }
     if code == ReasonCode.CARD_ERROR:
         return _("Ошибка сервиса карт семьи.")
+    if code == ReasonCode.SCORING_FAILED:
+        cause = str(params.get("cause", ""))
+        if cause == "database":
+            return _("Оценка не удалась: база данных не отвечала. Оцените заявку снова.")
+        if cause == "time_limit":
+            return _("Оценка не уложилась в отведённое время. Оцените заявку снова.")
+        return _("Оценка не удалась из-за внутренней ошибки (%(error)s).") % {
+            "error": str(params.get("error", "")) or "—"
+        }
     if code == ReasonCode.NO_RULESET:
         return _("Нет действующего набора правил оценки.")
     if code == ReasonCode.RULESET_PARAMETER:

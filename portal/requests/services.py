@@ -100,7 +100,9 @@ def _enqueue(request_id: int) -> None:
 
 def _enqueue_on_commit(req: AidRequest) -> None:
     pk = req.pk
-    transaction.on_commit(lambda: _enqueue(pk))
+    # robust: a broker that is down must not turn a saved request into a 500; the request
+    # stays queued and the sweeper enqueues it when the broker is back.
+    transaction.on_commit(lambda: _enqueue(pk), robust=True)
 
 
 def latest_scoring(req: AidRequest) -> AidRequestScoring | None:
@@ -458,14 +460,21 @@ def aid_request_score(
 
 
 @transaction.atomic
-def aid_requests_requeue_stuck(*, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
-    """Re-enqueue requests stuck in queued/scoring for longer than `older_than`."""
+def aid_requests_requeue_stuck(
+    *,
+    older_than: dt.timedelta,
+    now: dt.datetime | None = None,
+    statuses: tuple[str, ...] | None = None,
+    limit: int = 500,
+) -> int:
+    """Re-enqueue requests stuck in queued/scoring (or only ``statuses``) for longer than
+    `older_than`."""
     cutoff = (now or timezone.now()) - older_than
     stuck = list(
         AidRequest.objects.unscoped()
         .select_for_update(skip_locked=True)
-        .filter(status__in=ACTIVE_STATUSES, status_changed_at__lt=cutoff)
-        .order_by("status_changed_at")[:500]
+        .filter(status__in=statuses or ACTIVE_STATUSES, status_changed_at__lt=cutoff)
+        .order_by("status_changed_at")[:limit]
     )
     for req in stuck:
         lifecycle.transition(req, Action.REQUEUE)

@@ -8,6 +8,12 @@ urlpatterns = [
     path("requests/", views.aid_request_list, name="aid-request-list"),
     path("requests/new/", views.aid_request_create, name="aid-request-create"),
     path("requests/validate-iin/", views.validate_iin_field, name="validate-iin"),
+    path("requests/class-list/", views.class_list_upload, name="class-list-upload"),
+    path(
+        "requests/class-list/<str:batch_id>/",
+        views.class_list_progress,
+        name="class-list-progress",
+    ),
     path(
         "requests/<uuid:public_id>/",
         views.aid_request_detail,

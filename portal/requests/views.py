@@ -292,3 +292,79 @@ def aid_request_contest(request: HttpRequest, public_id: Any) -> HttpResponse:
 @require_POST
 def aid_request_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _act(request, public_id, services.aid_request_withdraw, _("Заявка отозвана."))
+
+
+# --------------------------------------------------------------------------- class lists
+
+
+class ClassListForm(forms.Form):
+    file = forms.FileField(label=_("Файл списка (CSV или XLSX)"))
+    save_valid = forms.BooleanField(
+        label=_("Сохранить правильные строки, даже если в других есть ошибки"), required=False
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def class_list_upload(request: HttpRequest) -> HttpResponse:
+    """A pedagogue uploads the school's list: every row is checked first; errors by line and
+    field; nothing saved while any row is wrong unless the valid rows are saved on choice."""
+    from portal.requests import batch
+    from portal.requests.classlist import parse_class_list
+
+    _require_staff(request)
+    form = ClassListForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = parse_class_list(upload.read(), upload.name)
+            result = batch.aid_requests_submit_batch(
+                scope=request.scope,
+                actor=request.user,
+                rows=rows,
+                save_valid=form.cleaned_data["save_valid"],
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            if result.saved:
+                messages.success(
+                    request,
+                    _("Заявок создано: %(count)d.") % {"count": len(result.created)},
+                )
+                return redirect("requests:class-list-progress", batch_id=result.batch_id)
+    labels = {
+        f.name: f.verbose_name for f in AidRequest._meta.get_fields() if hasattr(f, "verbose_name")
+    }
+    errors = [
+        {"line": e.line, "field": str(labels.get(e.field, e.field)), "message": e.message}
+        for e in (result.errors if result else [])
+    ]
+    return render(
+        request,
+        "requests/class_list.html",
+        {"form": _bootstrap(form), "result": result, "errors": errors},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_GET
+def class_list_progress(request: HttpRequest, batch_id: str) -> HttpResponse:
+    """The batch's progress; HTMX polls the partial until every request has left the queue."""
+    from django.http import Http404
+
+    from portal.requests import batch
+
+    _require_staff(request)
+    progress = batch.batch_progress(scope=request.scope, batch_id=batch_id)
+    if progress is None:
+        raise Http404
+    template = (
+        "requests/partials/_class_list_progress.html"
+        if request.htmx
+        else "requests/class_list_progress.html"
+    )
+    return render(request, template, {"progress": progress, "batch_id": batch_id})

@@ -1,7 +1,8 @@
 """Fault injection for the simulator: settings/environment, overridden at run time from Redis.
 
 The Redis key ``FAMILY_CARD_SIM_REDIS_PREFIX + "faults"`` holds a JSON object with any of
-``latency_ms``, ``error_rate``, ``timeout_rate``, ``malformed_rate``; fields it holds win over the
+``latency_ms``, ``error_rate``, ``timeout_rate``, ``malformed_rate``, ``trickle_ms`` (a body sent in
+64-byte pieces with this pause between them: a response that trickles in); fields it holds win over the
 settings. ``manage.py familycard_sim faults …`` writes it, ``--reset`` deletes it. Every process
 serving the simulator reads it on each request, so a test can take the simulator "down" and bring
 it back without a restart.
@@ -24,7 +25,8 @@ from scoring.circuit import redis_client
 
 logger = logging.getLogger(__name__)
 
-FIELDS = ("latency_ms", "error_rate", "timeout_rate", "malformed_rate")
+FIELDS = ("latency_ms", "error_rate", "timeout_rate", "malformed_rate", "trickle_ms")
+_INT_FIELDS = frozenset({"latency_ms", "trickle_ms"})
 _COUNTER_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -34,10 +36,13 @@ class Faults:
     error_rate: float = 0.0
     timeout_rate: float = 0.0
     malformed_rate: float = 0.0
+    trickle_ms: int = 0
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be ≥ 0")
+        if self.trickle_ms < 0:
+            raise ValueError("trickle_ms must be ≥ 0")
         for name in ("error_rate", "timeout_rate", "malformed_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -69,6 +74,7 @@ def faults_from_settings() -> Faults:
         error_rate=float(settings.FAMILY_CARD_SIM_ERROR_RATE),
         timeout_rate=float(settings.FAMILY_CARD_SIM_TIMEOUT_RATE),
         malformed_rate=float(settings.FAMILY_CARD_SIM_MALFORMED_RATE),
+        trickle_ms=int(getattr(settings, "FAMILY_CARD_SIM_TRICKLE_MS", 0)),
     )
 
 
@@ -76,7 +82,7 @@ def _coerce(overrides: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in FIELDS:
         if name in overrides and overrides[name] is not None:
-            out[name] = int(overrides[name]) if name == "latency_ms" else float(overrides[name])
+            out[name] = int(overrides[name]) if name in _INT_FIELDS else float(overrides[name])
     return out
 
 

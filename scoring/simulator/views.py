@@ -10,7 +10,8 @@
    born after ``as_of``;
 6. else the deterministic synthetic card (``generator.generate_card``).
 
-A "malformed" fault turns a 200 answer into a card that fails validation.
+A "malformed" fault turns a 200 answer into a card that fails validation; a "trickle" fault sends
+a 200 answer in 64-byte pieces with ``trickle_ms`` between them (a body that never quite stalls).
 
 ``GET v1/health``: liveness, the faults in force and the counts of loaded data. No faults apply.
 
@@ -30,7 +31,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -145,7 +146,20 @@ def cards(request: HttpRequest) -> HttpResponse:
             return _not_found()
     if _roll(faults.malformed_rate):
         doc = _malformed(doc)
+    if faults.trickle_ms:
+        return _trickle(canonical_json(doc), faults.trickle_ms / 1000)
     return _json(200, doc)
+
+
+def _trickle(body: bytes, pause: float) -> StreamingHttpResponse:
+    def pieces() -> Any:
+        for start in range(0, len(body), 64):
+            time.sleep(pause)
+            yield body[start : start + 64]
+
+    response = StreamingHttpResponse(pieces(), status=200, content_type=_JSON)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @csrf_exempt

@@ -49,6 +49,8 @@ def only(allowed: dict[str, int], default: int = 403) -> dict[str, int]:
 OWN_ROUTES: dict[str, dict[str, int]] = {
     "home-root": everyone(200),
     "healthz": everyone(200, anon=200),
+    "readyz": everyone(200, anon=200),
+    "metrics": only({"superuser": 200}),
     "portal:home": everyone(200),
     "schools:school-list": only(ANALYSTS),
     # school_a (KAR, district KAZ): out of scope → 404, in scope → 200.
@@ -109,6 +111,12 @@ OWN_ROUTES.update(
         "api:aid-request-decision": POST_ONLY_API,
         "api:aid-request-contest": POST_ONLY_API,
         "api:aid-request-withdraw": POST_ONLY_API,
+        "api:aid-request-batch": POST_ONLY_API,
+        "requests:class-list-upload": only(SCHOOL_STAFF),
+        # an unknown batch: 404 for school staff, 403 for every other role
+        "requests:class-list-progress": only(
+            {"pedagogue_a": 404, "principal_a": 404, "pedagogue_c": 404}
+        ),
         "api:aid-request-resubmit": POST_ONLY_API,
         "api:schema": everyone(200, anon=200),
         "api:docs": everyone(200, anon=200),
@@ -146,6 +154,7 @@ def aid_request_kwargs(world) -> dict:  # noqa: ANN001
 
 
 ROUTE_KWARGS = dict.fromkeys(OBJECT_ROUTES, aid_request_kwargs)
+ROUTE_KWARGS["requests:class-list-progress"] = lambda world: {"batch_id": "0" * 32}
 
 
 # --- rules administration (portal.rules.urls) ---------------------------------------------------

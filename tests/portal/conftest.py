@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from portal.requests import services
 from scoring.circuit import redis_client
 from tests.dburl import current_database_url
-from tests.portal.pipeline import Worker
+from tests.portal.pipeline import WORKER_APP_NAME, Worker
 from tests.scoring.conftest import delete_keys
 
 
@@ -26,8 +26,15 @@ def no_enqueue(monkeypatch):
 
 
 @pytest.fixture
-def pipeline(live_server, settings, world) -> Iterator[Worker]:
+def pipeline(idle_pipeline) -> Worker:
     """Simulator faults under a private Redis prefix; a worker on this test's own queue."""
+    idle_pipeline.start()
+    return idle_pipeline
+
+
+@pytest.fixture
+def idle_pipeline(live_server, settings, world) -> Iterator[Worker]:
+    """The same, the worker not started yet: ``idle_pipeline.start(ENV=value)``."""
     prefix = f"test:h4:{uuid.uuid4().hex[:10]}:"
     settings.FAMILY_CARD_SIM_REDIS_PREFIX = prefix + "sim:"
     settings.FAMILY_CARD_SIM_AS_OF = "2026-09-15"
@@ -51,15 +58,16 @@ def pipeline(live_server, settings, world) -> Iterator[Worker]:
         "FAMILY_CARD_READ_TIMEOUT": "5",
         "SCORING_TASK_MAX_RETRIES": "2",
         "FAMILY_CARD_SIM_ENABLED": "0",
+        # libpq names the worker's sessions: a test may kill exactly those
+        "PGAPPNAME": WORKER_APP_NAME,
     }
     worker = Worker(env, queue)
-    worker.start()
     try:
         yield worker
     finally:
         worker.stop()
         app.conf.task_default_queue = django_settings.CELERY_TASK_DEFAULT_QUEUE
-        redis_client(django_settings.REDIS_URL).delete(queue)
+        redis_client(django_settings.REDIS_URL).delete(queue, f"{queue}-sweeper")
         delete_keys(prefix)
 
 

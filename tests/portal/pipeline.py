@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from portal.requests.models import AidRequest
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKER_APP_NAME = "komek-test-worker"
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -29,16 +31,23 @@ def status_of(req: AidRequest) -> str:
 
 
 class Worker:
+    """A real worker on the test's queue and its sweeper queue; ``beat=True`` embeds beat."""
+
     def __init__(self, env: dict[str, str], queue: str) -> None:
         self.env, self.queue = env, queue
         self.proc: subprocess.Popen | None = None
+        self.beat = False
 
-    def start(self) -> None:
+    def start(self, **env: str) -> None:
+        self.env = {**self.env, **env}
         cmd = [
             sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo",
-            "-Q", self.queue, "--without-heartbeat", "--without-gossip", "--without-mingle",
+            "-Q", f"{self.queue},{self.queue}-sweeper", "--without-heartbeat", "--without-gossip", "--without-mingle",
             "--loglevel", "WARNING",
         ]  # fmt: skip
+        if self.beat:
+            schedule = Path(tempfile.gettempdir()) / f"komek-beat-{self.queue}"
+            cmd += ["-B", "-s", str(schedule)]
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
             cmd, cwd=ROOT, env=self.env, start_new_session=True
         )

@@ -17,9 +17,16 @@ def test_it_orders_the_timeouts():
     )
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert card < settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert settings.FAMILY_CARD_DEADLINE < settings.CELERY_TASK_SOFT_TIME_LIMIT
     assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
-    assert settings.STUCK_REQUEST_THRESHOLD.total_seconds() > settings.CELERY_TASK_TIME_LIMIT
-    assert settings.STUCK_REQUEST_THRESHOLD.total_seconds() < visibility
+    scoring = settings.STUCK_SCORING_AFTER.total_seconds()
+    assert settings.CELERY_TASK_TIME_LIMIT < scoring < visibility
+    # "just above the hard limit": recovery of a killed worker in about two minutes at most
+    assert scoring <= settings.CELERY_TASK_TIME_LIMIT + 60
+    # queued is short: a lost message is noticed within half a minute
+    assert settings.STUCK_QUEUED_AFTER.total_seconds() <= 30
+    assert settings.STUCK_QUEUED_AFTER.total_seconds() > settings.SWEEPER_INTERVAL
+    assert settings.STUCK_REQUEST_THRESHOLD == settings.STUCK_SCORING_AFTER
 
 
 def test_it_keeps_every_retry_countdown_below_the_visibility_timeout():
@@ -44,6 +51,21 @@ def test_it_schedules_the_stuck_request_sweeper():
     entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
     assert "portal.aid_requests_requeue_stuck" in entries
     assert "portal.aid_requests_requeue_stuck" in app.tasks
+
+
+def test_it_routes_the_sweeper_to_its_own_queue_and_sweeps_on_connect():
+    from portal.celery import SweepOnConnect, route_task, sweeper_queue
+
+    default = app.conf.task_default_queue
+    assert sweeper_queue() == f"{default}-sweeper"
+    for name in ("portal.aid_requests_requeue_stuck", "portal.aid_requests_requeue_held"):
+        assert route_task(name, (), {}, {}) == {"queue": sweeper_queue()}
+    assert route_task("portal.aid_request_score", (), {}, {}) is None
+    assert SweepOnConnect in app.steps["consumer"]
+
+
+def test_it_checks_database_connections_before_reuse():
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
 
 
 def test_it_limits_every_task_in_settings_below_the_visibility_timeout():

@@ -19,7 +19,7 @@ from tests.portal.access_matrix import OWN_ROUTES, PERSONAS, ROUTE_KWARGS
 from tests.portal.factories import request_data, totp_now
 
 # Routes anyone may open (no data): health, the OpenAPI schema and its viewer.
-PUBLIC = {"healthz", "api:schema", "api:docs"}
+PUBLIC = {"healthz", "readyz", "api:schema", "api:docs"}
 
 
 def _password_only(world, persona: str) -> Client:

@@ -427,3 +427,53 @@ def test_it_serves_alone(transactional_db, sim_settings, tmp_path):
         assert m["iin"] not in output  # request lines are redacted
     assert "061211600012" not in output
     assert f"http://127.0.0.1:{port}/v1/health" in output
+
+
+def _sessions_on_this_database() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cur.fetchone()[0]
+
+
+def test_the_dev_server_closes_its_database_connections(transactional_db, sim_settings):
+    """Each request thread of `familycard_sim serve` gives its connection back."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": current_database_url(),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "FAMILY_CARD_SIM_REDIS_PREFIX": django_settings.FAMILY_CARD_SIM_REDIS_PREFIX,
+        "KOMEK_TESTING": "1",
+        "CONN_MAX_AGE": "600",
+    }
+    before = _sessions_on_this_database()
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "familycard_sim", "serve", "--port", str(port)],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{base}/v1/health", timeout=1, headers=sim_headers())
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the simulator did not start"
+                time.sleep(0.1)
+        for i in range(15):  # a new connection, so a new thread, each time
+            r = httpx.get(f"{base}/v1/cards", params={"iin": "061211600012"}, headers=sim_headers())
+            assert r.status_code == 200, i
+        time.sleep(0.3)
+        assert _sessions_on_this_database() - before <= 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import pickle
+import random
 import socket
 import time
 
@@ -108,7 +109,7 @@ def test_it_raises_malformed_without_retry(card_service, set_faults):
     assert {"schema", "credit", "members[0].incomes.salary"} <= paths
     assert_no_personal_data(str(info.value), ADULT)
     # The service answered: a malformed card does not count against the circuit.
-    assert card_breaker().status().consecutive_failures == 0
+    assert card_breaker().status().failures == 0
 
 
 def test_it_rejects_an_invalid_iin_without_calling(card_service):
@@ -215,6 +216,7 @@ def test_it_opens_the_circuit_after_n_failures_and_another_process_sees_it(
 
 def test_it_half_opens_after_the_cooldown_and_closes_on_success(card_service, settings, set_faults):
     settings.FAMILY_CARD_BREAKER_FAILURES = 3
+    settings.FAMILY_CARD_BREAKER_PROBES = 1
     set_faults(error_rate=1)
     with get_card_source() as source, pytest.raises(CardServiceUnavailable):
         source.fetch(ADULT)
@@ -227,11 +229,12 @@ def test_it_half_opens_after_the_cooldown_and_closes_on_success(card_service, se
         fetched = source.fetch(ADULT)
     assert fetched.attempts == 1
     status = card_breaker().status()
-    assert status.state == CLOSED and status.consecutive_failures == 0
+    assert status.state == CLOSED and status.failures == 0
 
 
 def test_it_reopens_when_the_half_open_trial_fails(card_service, settings, set_faults):
     settings.FAMILY_CARD_BREAKER_FAILURES = 3
+    settings.FAMILY_CARD_BREAKER_PROBES = 1
     set_faults(error_rate=1)
     with get_card_source() as source, pytest.raises(CardServiceUnavailable):
         source.fetch(ADULT)
@@ -247,10 +250,20 @@ def test_it_reopens_when_the_half_open_trial_fails(card_service, settings, set_f
 def test_it_lets_exactly_one_trial_through_when_half_open(settings, redis_prefix):
     client = redis_client(settings.REDIS_URL)
     a = CircuitBreaker(
-        "probe", client=client, failure_threshold=1, cooldown_seconds=0.05, key_prefix=redis_prefix
+        "probe",
+        client=client,
+        failure_threshold=1,
+        half_open_probes=1,
+        cooldown_seconds=0.05,
+        key_prefix=redis_prefix,
     )
     b = CircuitBreaker(
-        "probe", client=client, failure_threshold=1, cooldown_seconds=0.05, key_prefix=redis_prefix
+        "probe",
+        client=client,
+        failure_threshold=1,
+        half_open_probes=1,
+        cooldown_seconds=0.05,
+        key_prefix=redis_prefix,
     )
     a.before_call()
     assert a.record_failure() is True
@@ -264,6 +277,98 @@ def test_it_lets_exactly_one_trial_through_when_half_open(settings, redis_prefix
     a.record_success()
     b.before_call()
     assert b.status().state == CLOSED
+
+
+def _breaker(settings, redis_prefix, name, **kwargs):
+    return CircuitBreaker(
+        name, client=redis_client(settings.REDIS_URL), key_prefix=redis_prefix, **kwargs
+    )
+
+
+def test_it_stays_closed_on_a_service_that_is_70_percent_healthy(settings, redis_prefix):
+    breaker = _breaker(settings, redis_prefix, "seventy", failure_threshold=5, failure_rate=0.5)
+    rng = random.Random(7)
+    for _ in range(400):
+        breaker.before_call()  # never refused
+        if rng.random() < 0.7:
+            breaker.record_success()
+        else:
+            assert breaker.record_failure() is False
+    status = breaker.status()
+    assert status.state == CLOSED
+    assert 0.2 < status.failure_rate < 0.4
+
+
+def test_it_opens_on_the_failure_rate_over_the_window(settings, redis_prefix):
+    breaker = _breaker(settings, redis_prefix, "rate", failure_threshold=5, failure_rate=0.5)
+    for _ in range(10):
+        breaker.record_success()
+    for _ in range(9):
+        assert breaker.record_failure() is False  # 9 of 19: below half
+    assert breaker.record_failure() is True  # 10 of 20
+    assert breaker.status().state == OPEN
+    with pytest.raises(CircuitOpen):
+        breaker.before_call()
+
+
+def test_it_needs_the_minimum_number_of_failures(settings, redis_prefix):
+    breaker = _breaker(settings, redis_prefix, "few", failure_threshold=5, failure_rate=0.5)
+    for _ in range(4):
+        assert breaker.record_failure() is False  # 100 % but only 4 calls
+    assert breaker.record_failure() is True
+
+
+def test_it_forgets_outcomes_older_than_the_window(settings, redis_prefix):
+    breaker = _breaker(
+        settings, redis_prefix, "window", failure_threshold=3, failure_rate=0.5, window_seconds=1
+    )
+    breaker.record_failure()
+    breaker.record_failure()
+    time.sleep(2.1)
+    assert breaker.record_failure() is False  # the two older ones are out of the window
+    assert breaker.status().failures == 1
+
+
+def test_it_lets_several_probes_through_and_one_failure_does_not_reopen(settings, redis_prefix):
+    breaker = _breaker(
+        settings,
+        redis_prefix,
+        "probes",
+        failure_threshold=1,
+        failure_rate=0.5,
+        half_open_probes=3,
+        cooldown_seconds=0.05,
+    )
+    assert breaker.record_failure() is True
+    time.sleep(0.08)
+    for _ in range(3):
+        breaker.before_call()  # three probes admitted across the fleet
+    with pytest.raises(CircuitOpen):
+        breaker.before_call()  # a fourth waits
+    assert breaker.record_failure() is False  # one unlucky probe: still half-open
+    assert breaker.status().state == HALF_OPEN
+    assert breaker.record_success() is False
+    assert breaker.record_success() is True  # 2 of 3 succeeded: closed, "recovered"
+    assert breaker.status().state == CLOSED
+    breaker.before_call()
+
+
+def test_it_reopens_when_most_probes_fail(settings, redis_prefix):
+    breaker = _breaker(
+        settings,
+        redis_prefix,
+        "probes-fail",
+        failure_threshold=1,
+        half_open_probes=3,
+        cooldown_seconds=0.05,
+    )
+    breaker.record_failure()
+    time.sleep(0.08)
+    breaker.before_call()
+    breaker.before_call()
+    assert breaker.record_failure() is False
+    assert breaker.record_failure() is True  # 2 of 3 failed
+    assert breaker.status().state == OPEN
 
 
 def test_it_keeps_the_circuit_state_in_a_unix_socket_redis(tmp_path):

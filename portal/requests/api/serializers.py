@@ -89,6 +89,13 @@ class AidRequestCreateSerializer(serializers.Serializer):
         return data
 
 
+class AidRequestBatchSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.DictField(), min_length=1, max_length=5000, allow_empty=False
+    )
+    save_valid = serializers.BooleanField(required=False, default=False)
+
+
 CONSENT_API_FIELDS = {
     "consent_method": "method",
     "consent_reference": "reference",

@@ -182,3 +182,67 @@ class AidRequestWithdrawView(AidRequestAPIView):
         )
         req.refresh_from_db()
         return self.detail_response(req)
+
+
+class AidRequestBatchView(AidRequestAPIView):
+    """``POST {"items": [<one submission each>], "save_valid": false}`` → a result per item.
+
+    Every item is validated first; with any invalid item nothing is saved (400) unless
+    ``save_valid`` is true, then the valid items are saved (201) and the others reported.
+    """
+
+    @extend_schema(request=s.AidRequestBatchSerializer, responses={201: dict, 400: dict})
+    def post(self, request: Request) -> Response:
+        from portal.requests import batch
+
+        self.require_school_staff()
+        body = s.AidRequestBatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        items = body.validated_data["items"]
+        save_valid = body.validated_data["save_valid"]
+        results: list[dict[str, Any]] = [{"index": i} for i in range(len(items))]
+        rows: list[tuple[int, dict[str, Any]]] = []
+        for i, item in enumerate(items):
+            ser = s.AidRequestCreateSerializer(data=item)
+            if ser.is_valid():
+                rows.append((i, ser.to_service_data()))
+            else:
+                results[i].update(status="invalid", errors=ser.errors)
+        invalid_first = any("errors" in r for r in results)
+        try:
+            if rows and (save_valid or not invalid_first):
+                outcome = batch.aid_requests_submit_batch(
+                    scope=self.scope,
+                    actor=request.user,
+                    rows=rows,
+                    save_valid=save_valid,
+                    ip=client_ip(request),
+                    via="api",
+                )
+            elif rows:  # nothing will be saved: still report every item's problems
+                _valid, errors = batch.validate_rows(
+                    scope=self.scope, actor=request.user, rows=rows
+                )
+                outcome = batch.BatchResult(errors=errors, lines=len(rows))
+            else:
+                outcome = batch.BatchResult()
+        except DjangoValidationError as exc:
+            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        for error in outcome.errors:
+            entry = results[error.line]
+            entry["status"] = "invalid"
+            entry.setdefault("errors", {}).setdefault(error.field or "non_field_errors", []).append(
+                error.message
+            )
+        for line, req in zip(outcome.created_lines, outcome.created, strict=True):
+            results[line].update(status="created", id=str(req.public_id), request_status=req.status)
+        for entry in results:
+            entry.setdefault("status", "not_saved")
+        payload = {
+            "batch": outcome.batch_id or None,
+            "created": len(outcome.created),
+            "invalid": sum(1 for r in results if r["status"] == "invalid"),
+            "items": results,
+        }
+        code = status.HTTP_201_CREATED if outcome.created else status.HTTP_400_BAD_REQUEST
+        return Response(payload, status=code)

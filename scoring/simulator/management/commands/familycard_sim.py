@@ -50,6 +50,7 @@ class Command(BaseCommand):
         faults.add_argument("--error-rate", type=_rate, dest="error_rate")
         faults.add_argument("--timeout-rate", type=_rate, dest="timeout_rate")
         faults.add_argument("--malformed-rate", type=_rate, dest="malformed_rate")
+        faults.add_argument("--trickle-ms", type=int, dest="trickle_ms")
         faults.add_argument("--reset", action="store_true", help="back to settings/environment")
         faults.add_argument("--show", action="store_true", help="print the faults in force")
 
@@ -73,6 +74,8 @@ class Command(BaseCommand):
         elif changes:
             if changes.get("latency_ms", 0) < 0:
                 raise CommandError(_("--latency-ms не может быть отрицательным."))
+            if changes.get("trickle_ms", 0) < 0:
+                raise CommandError(_("--trickle-ms не может быть отрицательным."))
             faults_mod.faults_set(**changes)
             self.stdout.write(_("Сбои симулятора изменены."))
         elif not options["show"]:
@@ -104,8 +107,18 @@ class Command(BaseCommand):
             )
             self.stdout.flush()
 
+        from portal.devserver import ClosingWSGIServer
+
         try:
-            run(HOST, port, application, ipv6=False, threading=True, on_bind=announce)
+            run(
+                HOST,
+                port,
+                application,
+                ipv6=False,
+                threading=True,
+                on_bind=announce,
+                server_cls=ClosingWSGIServer,  # each thread closes its DB connection
+            )
         except OSError as exc:
             raise CommandError(
                 _("Не удалось открыть порт %(port)d: %(error)s") % {"port": port, "error": exc}

@@ -9,7 +9,7 @@ import portal.requests.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0009_letters_notices_rls"),
+        ("portal", "0010_merge_pipeline_family"),
         ("schools", "0003_budgets_district_finance"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

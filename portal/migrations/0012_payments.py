@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0010_budgets_district_finance"),
+        ("portal", "0011_budgets_district_finance"),
     ]
 
     operations = [
