@@ -18,6 +18,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append((_("Заявки"), reverse("requests:aid-request-list")))
     if scope.can_view_stats:
         items.append((_("Статистика"), reverse("stats:dashboard")))
+    if scope.can_view_budgets:
+        items.append((_("Бюджеты"), reverse("budgets:budget-list")))
     if scope.can_audit:
         items.append((_("Журнал аудита"), reverse("audit:audit-event-list")))
     if scope.can_admin_rules:

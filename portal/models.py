@@ -6,8 +6,10 @@ log), ``portal.rules`` (background runs: impact previews and re-score batches), 
 """
 
 from portal.audit.models import AuditEvent
+from portal.budgets.models import Budget
 from portal.letters.models import Letter
 from portal.notices.models import Notice
+from portal.payments.models import Payment
 from portal.privacy.models import RetentionErasure, RetentionHold
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from portal.rules.models import BackgroundRun, ImpactPreview, RescoreBatch
@@ -17,11 +19,13 @@ __all__ = [
     "AidRequest",
     "AidRequestScoring",
     "AuditEvent",
+    "Budget",
     "BackgroundRun",
     "Decision",
     "ImpactPreview",
     "Letter",
     "Notice",
+    "Payment",
     "RescoreBatch",
     "RetentionErasure",
     "RetentionHold",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("rules/", include("portal.rules.urls")),
     path("stats/", include("portal.stats.urls")),
     path("administration/", include("portal.administration.urls")),
+    path("budgets/", include("portal.budgets.urls")),
     path("", include("portal.letters.urls")),
     path("", include("portal.notices.urls")),
     path("", include("portal.privacy.urls")),

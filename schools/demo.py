@@ -30,6 +30,12 @@ DEMO_STAFF = [
     ("rules_admin2", "Сейткали Бауыржан Маратович", Role.RULES_ADMIN, None),
     ("auditor", "Абдрахманова Сауле Нурлановна", Role.AUDITOR, None),
     ("network_admin", "Искакова Мадина Ерболовна", Role.NETWORK_ADMIN, None),
+    (
+        "district_finance",
+        "Нурпеисова Айжан Талгатовна",
+        Role.DISTRICT_FINANCE,
+        ("district", "KAR-KAZ"),
+    ),
 ]
 
 

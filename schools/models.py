@@ -144,6 +144,7 @@ class Role(models.TextChoices):
     RULES_ADMIN = "rules_admin", _("администратор правил")
     AUDITOR = "auditor", _("аудитор")
     NETWORK_ADMIN = "network_admin", _("администратор сети школ")
+    DISTRICT_FINANCE = "district_finance", _("финансист отдела образования района")
 
 
 SCHOOL_ROLES = frozenset({Role.PEDAGOGUE, Role.PRINCIPAL})
@@ -156,6 +157,7 @@ UNIT_ROLE_LEVEL = {
     Role.RULES_ADMIN: "national",
     Role.AUDITOR: "national",
     Role.NETWORK_ADMIN: "national",
+    Role.DISTRICT_FINANCE: "district",
 }
 
 
@@ -203,7 +205,7 @@ class Membership(models.Model):
                         region__isnull=True,
                     )
                     | Q(
-                        role="district_analyst",
+                        role__in=["district_analyst", "district_finance"],
                         school__isnull=True,
                         district__isnull=False,
                         region__isnull=True,

@@ -111,6 +111,16 @@ class Scope:
         return self.is_network_admin
 
     @property
+    def can_manage_budgets(self) -> bool:
+        """Set the schools' budgets of its district (district finance); never family data."""
+        return self.role == Role.DISTRICT_FINANCE or self.is_superuser
+
+    @property
+    def can_view_budgets(self) -> bool:
+        """Allocated, committed and paid money of the schools in scope (no family data)."""
+        return self.can_manage_budgets or self.is_school_staff or self.is_analyst
+
+    @property
     def can_use_admin(self) -> bool:
         """The Django admin panel (rule sets, golden cases; audited views)."""
         return self.is_rules_admin or self.is_auditor
@@ -125,6 +135,8 @@ CAPABILITIES = frozenset(
         "can_audit",
         "can_use_admin",
         "can_admin_network",
+        "can_manage_budgets",
+        "can_view_budgets",
         "sees_family_data",
     }
 )
@@ -166,7 +178,7 @@ def scope_for(user) -> Scope:  # noqa: ANN001 - any user object (AnonymousUser i
             district_id=membership.school.district_id,
             region_id=membership.school.district.region_id,
         )
-    if role == Role.DISTRICT_ANALYST:
+    if role in {Role.DISTRICT_ANALYST, Role.DISTRICT_FINANCE}:
         ids = frozenset(
             schools.filter(district_id=membership.district_id).values_list("pk", flat=True)
         )

@@ -306,6 +306,7 @@ def _resolve_unit(role: str, unit: str) -> tuple[dict, str | None]:
         Role.PEDAGOGUE: "school",
         Role.PRINCIPAL: "school",
         Role.DISTRICT_ANALYST: "district",
+        Role.DISTRICT_FINANCE: "district",
         Role.REGION_ANALYST: "region",
     }.get(role)
     if level == "school":

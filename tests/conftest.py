@@ -54,6 +54,7 @@ PERSONAS = {
     "rules_admin2": (Role.RULES_ADMIN, None),
     "auditor": (Role.AUDITOR, None),
     "network_admin": (Role.NETWORK_ADMIN, None),
+    "district_finance": (Role.DISTRICT_FINANCE, "kaz"),
 }
 
 

@@ -82,6 +82,10 @@ class AuditAction(models.TextChoices):
     RETENTION_HOLD_RELEASE = "retention.hold_release", _("удержание данных семьи снято")
     PRIVACY_REGISTER_VIEW = "privacy.register_view", _("просмотрен реестр обработки данных")
     PERSON_RECORD_PRODUCE = "privacy.person_record", _("составлена личная выписка по ИИН")
+    BUDGET_SET = "budget.set", _("бюджет школы установлен")
+    BUDGET_IMPORT = "budget.import", _("импорт бюджетов из файла")
+    PAYMENT_REGISTER = "payment.register", _("выгружен реестр платежей")
+    PAYMENT_RECONCILE = "payment.reconcile", _("загружена сверка платежей банка")
 
 
 def audit_record(

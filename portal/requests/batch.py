@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import AuditAction, audit_record
+from portal.requests import lifecycle
 from portal.requests.models import AidRequest, Status
 from portal.requests.services import SUBMIT_FIELDS
 
@@ -124,10 +125,7 @@ def validate_rows(
         if row_errors:
             errors += row_errors
             continue
-        problem = req.consent_problem(today)
-        if problem:
-            req.status = Status.NEEDS_REVIEW
-            req.status_reason_code, req.status_reason_params = problem.code, dict(problem.params)
+        lifecycle.submit_state_for_bulk(req, req.consent_problem(today))
         valid.append((line, req))
     # Against the school's open requests: one query for the whole list.
     if valid:

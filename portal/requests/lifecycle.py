@@ -202,6 +202,19 @@ def lock(pk: int) -> AidRequest:
     return AidRequest.objects.unscoped().select_for_update().select_related("school").get(pk=pk)
 
 
+def submit_state_for_bulk(req: AidRequest, reason: Reason | None) -> None:
+    """The first state of a request that a set-based submission (a class list) inserts with
+    ``bulk_create``: the table's ``(new, submit)`` rule decides it, as in ``transition()``; the
+    caller writes the audit rows and the statistics for the whole set."""
+    target = Status.NEEDS_REVIEW if reason is not None else Status.QUEUED
+    rule = rule_for(NEW, Action.SUBMIT)
+    if rule is None or target not in rule.targets:
+        raise InvalidTransition(_("Это действие с заявкой сейчас недоступно."), action="submit")
+    req.status = target
+    if reason is not None:
+        req.status_reason_code, req.status_reason_params = reason.code, dict(reason.params)
+
+
 STATE_FIELDS = [
     "status",
     "status_reason_code",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
+from portal.budgets.services import budget_reserve, one_child_one_grant_error
 from portal.letters.services import letters_on_decision
 from portal.notices.services import notices_on_submit
 from portal.requests import lifecycle
@@ -610,6 +611,10 @@ def aid_request_decide(
         amount_kzt = None
     if against and not reason:
         errors["reason"] = [_("Решение расходится с рекомендацией: напишите обоснование.")]
+    if outcome == Decision.Outcome.APPROVE and not reason:
+        duplicate_error = one_child_one_grant_error(req)  # another school's request
+        if duplicate_error:
+            errors["reason"] = [duplicate_error]
     if errors:
         raise ValidationError(errors)
     decision = Decision(
@@ -624,6 +629,10 @@ def aid_request_decide(
         decided_by=actor,
     )
     decision.full_clean(validate_unique=False, validate_constraints=False)
+    if outcome == Decision.Outcome.APPROVE:  # the school's budget, locked (409 when exceeded)
+        budget_reserve(
+            school_id=req.school_id, academic_year=req.academic_year, amount_kzt=amount_kzt
+        )
     lifecycle.transition(
         req,
         Action.DECIDE,

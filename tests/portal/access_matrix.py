@@ -371,3 +371,30 @@ OWN_ROUTES.update(
         "privacy:person-record": only({"auditor": 200, "superuser": 200}),
     }
 )
+# --- budgets (portal.budgets: api:budget-detail, budgets:*) -------------------------------------
+BUDGET_VIEWERS = {
+    "pedagogue_a": 200,
+    "principal_a": 200,
+    "pedagogue_c": 404,  # another school: out of scope
+    "district_analyst": 200,
+    "region_analyst": 200,
+    "ministry_analyst": 200,
+    "superuser": 200,
+}
+OWN_ROUTES["api:budget-detail"] = {**only(BUDGET_VIEWERS), "anon": 403}
+ROUTE_KWARGS["api:budget-detail"] = lambda world: {
+    "school_bin": world.school_a.bin,
+    "academic_year": "2026-2027",
+}
+BUDGET_PAGE = only({**BUDGET_VIEWERS, "pedagogue_c": 200})  # each sees its own schools
+OWN_ROUTES["budgets:budget-list"] = BUDGET_PAGE
+OWN_ROUTES["budgets:budget-export-csv"] = BUDGET_PAGE
+OWN_ROUTES["budgets:budget-set"] = POST_ONLY_PAGE
+OWN_ROUTES["budgets:budget-import"] = POST_ONLY_PAGE
+
+# --- payments (portal.payments: the register for the bank and its reconciliation) -------------
+OWN_ROUTES["api:payment-register"] = {
+    **only({"pedagogue_a": 200, "principal_a": 200, "pedagogue_c": 200}),  # the school's own job
+    "anon": 403,
+}
+OWN_ROUTES["api:payment-reconciliation"] = POST_ONLY_API

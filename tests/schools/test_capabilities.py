@@ -13,11 +13,22 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED = {
     # persona: the capabilities it has
-    "pedagogue_a": {"can_act_on_requests", "can_view_stats", "sees_family_data"},
-    "principal_a": {"can_act_on_requests", "can_view_stats", "sees_family_data"},
-    "district_analyst": {"can_view_stats", "can_view_schools"},
-    "region_analyst": {"can_view_stats", "can_view_schools"},
-    "ministry_analyst": {"can_view_stats", "can_view_schools"},
+    "pedagogue_a": {
+        "can_act_on_requests",
+        "can_view_stats",
+        "sees_family_data",
+        "can_view_budgets",
+    },
+    "principal_a": {
+        "can_act_on_requests",
+        "can_view_stats",
+        "sees_family_data",
+        "can_view_budgets",
+    },
+    "district_analyst": {"can_view_stats", "can_view_schools", "can_view_budgets"},
+    "region_analyst": {"can_view_stats", "can_view_schools", "can_view_budgets"},
+    "ministry_analyst": {"can_view_stats", "can_view_schools", "can_view_budgets"},
+    "district_finance": {"can_manage_budgets", "can_view_budgets"},
     "rules_admin": {"can_admin_rules", "can_use_admin"},
     "auditor": {"can_audit", "can_use_admin", "sees_family_data"},
     "superuser": set(CAPABILITIES) - {"can_act_on_requests"},

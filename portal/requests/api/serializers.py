@@ -229,6 +229,10 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
     )
     letter = serializers.SerializerMethodField()
     notices = serializers.SerializerMethodField()
+    duplicates = serializers.SerializerMethodField(
+        help_text="Other schools' open or approved requests for the same student, kind and "
+        "year (one child, one grant): school name and request code only."
+    )
 
     class Meta(AidRequestListSerializer.Meta):
         fields = [
@@ -250,6 +254,7 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
             "actions",
             "letter",
             "notices",
+            "duplicates",
         ]
 
     def _view(self) -> Any:
@@ -316,4 +321,12 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
                 "sent_at": n.sent_at,
             }
             for n in notices_for_request(scope=self.context["scope"], aid_request=obj)
+        ]
+
+    def get_duplicates(self, obj: AidRequest) -> list[dict[str, str]]:
+        from portal.budgets.duplicates import aid_request_duplicates
+
+        return [
+            {"school_name": d.school_name, "request_code": d.request_code}
+            for d in aid_request_duplicates(aid_request=obj)
         ]

@@ -1,0 +1,69 @@
+"""One child, one grant: another school's open or approved request for the same child, kind
+and year shows as `duplicates` (school name and request code only) and blocks an approval
+without a recorded reason."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from portal.budgets.duplicates import request_code
+from portal.requests import services
+from portal.requests.models import AidRequest, Status
+from schools.scope import scope_for
+from tests.portal.factories import score, student_iin, submit
+
+pytestmark = pytest.mark.django_db
+
+
+def _api(world, persona: str) -> APIClient:
+    c = APIClient()
+    c.force_authenticate(world.user(persona))
+    return c
+
+
+def test_the_other_schools_request_is_listed_without_family_data(world, no_enqueue):
+    a = submit(world, "pedagogue_a", student_iin=student_iin(7))
+    c = submit(world, "pedagogue_c", student_iin=student_iin(7))
+    submit(world, "pedagogue_c", student_iin=student_iin(8))  # another child
+    body = _api(world, "pedagogue_c").get(f"/api/v1/aid-requests/{c.public_id}/").json()
+    assert body["duplicates"] == [
+        {"school_name": world.school_a.name, "request_code": request_code(a)}
+    ]
+    assert a.student_full_name not in str(body["duplicates"])
+    mine = _api(world, "pedagogue_a").get(f"/api/v1/aid-requests/{a.public_id}/").json()
+    assert mine["duplicates"] == [
+        {"school_name": world.school_c.name, "request_code": request_code(c)}
+    ]
+
+
+def test_a_withdrawn_or_other_kind_request_is_no_duplicate(world, no_enqueue):
+    a = submit(world, "pedagogue_a", student_iin=student_iin(7))
+    submit(world, "pedagogue_c", student_iin=student_iin(7), aid_kind="meals")
+    user = world.user("pedagogue_a")
+    services.aid_request_withdraw(scope=scope_for(user), actor=user, aid_request=a)
+    c = submit(world, "pedagogue_c", student_iin=student_iin(7))
+    body = _api(world, "pedagogue_c").get(f"/api/v1/aid-requests/{c.public_id}/").json()
+    assert body["duplicates"] == []
+
+
+def test_approval_needs_a_reason_while_another_school_has_one(world, no_enqueue):
+    submit(world, "pedagogue_a", student_iin=student_iin(7))
+    c = submit(world, "pedagogue_c", student_iin=student_iin(7))
+    assert score(c) == Status.SCORED
+    api = _api(world, "pedagogue_c")
+    r = api.post(
+        f"/api/v1/aid-requests/{c.public_id}/decision/",
+        {"outcome": "approve", "amount_kzt": 10_000},
+        format="json",
+    )
+    assert r.status_code == 400 and "reason" in r.json()
+    assert world.school_a.name in str(r.json()["reason"])
+    assert AidRequest.objects.get(pk=c.pk).status == Status.SCORED
+    r = api.post(
+        f"/api/v1/aid-requests/{c.public_id}/decision/",
+        {"outcome": "approve", "amount_kzt": 10_000, "reason": "перевод: там заявка отозвана"},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    assert AidRequest.objects.get(pk=c.pk).status == Status.DECIDED
