@@ -98,5 +98,7 @@ def test_the_audit_log_export_escapes_formulas(world, client_for, django_user_mo
     evil = django_user_model.objects.create_user("=HYPERLINK(1)", "x@test.kz", "pw-long-enough-1")
     audit_record(action="api_token.show", actor=evil, object_type="+cmd", object_id="@x")
     text = b"".join(client_for("auditor").get(reverse("audit:audit-event-export"))).decode()
-    assert "'=HYPERLINK(1)" in text and "'+cmd" in text and "'@x" in text
+    # The log is written in words (the object's type and id are not columns any more): the
+    # person's login is, and it is escaped; nothing in the file starts a formula.
+    assert "'=HYPERLINK(1)" in text
     _no_formula_in_csv(text)

@@ -44,7 +44,9 @@ def _pages(persona: str, world) -> list[str]:
     for name, statuses in sorted(OWN_ROUTES.items()):
         if statuses.get(persona) != 200 or name.startswith("api:") or name == "healthz":
             continue
-        if "export" in name:  # files (CSV, XLSX), not pages
+        if "export" in name or "download" in name:  # files (CSV, XLSX, PDF), not pages
+            continue
+        if name in {"metrics", "readyz"}:  # machine-readable answers, not pages
             continue
         kwargs = ROUTE_KWARGS[name](world) if name in ROUTE_KWARGS else {}
         url = reverse(name, kwargs=kwargs)
