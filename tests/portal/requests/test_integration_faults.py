@@ -206,4 +206,4 @@ def test_the_api_acknowledges_a_submission_while_the_broker_is_down(
     req = AidRequest.objects.get(public_id=response.json()["id"])
     assert req.status == Status.QUEUED
     private_broker.start()
-    wait_for(lambda: status_of(req) == Status.SCORED, 60, "scored once the broker is back")
+    wait_for(lambda: status_of(req) == Status.SCORED, 150, "scored once the broker is back")
