@@ -88,10 +88,10 @@ def test_a_trickling_body_is_cut_by_the_fetch_deadline(idle_pipeline, world):
     )  # fmt: skip
     sim_faults.faults_set(trickle_ms=200)  # every piece well within the read timeout
     req = submit(world)
-    wait_for(lambda: status_of(req) == Status.NEEDS_REVIEW, 40, "needs_review, not scoring")
+    wait_for(lambda: status_of(req) == Status.NEEDS_REVIEW, 120, "needs_review, not scoring")
     assert last_review_code(req) == "card_unavailable"
     sim_faults.faults_reset()
-    wait_for(lambda: status_of(req) == Status.SCORED, 40, "scored after recovery")
+    wait_for(lambda: status_of(req) == Status.SCORED, 120, "scored after recovery")
     no_duplicates()
 
 
