@@ -4,6 +4,7 @@ the PDF in kk/ru/en with every Kazakh letter right (read back from the PDF's tex
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from portal.letters import codes
@@ -31,7 +32,7 @@ def test_it_issues_a_letter_once_on_commit_of_the_decision(
     assert codes.normalize(letter.code) == letter.code
     assert letter.status == Letter.Status.ISSUED and letter.superseded_by is None
     assert letter.school_id == world.school_a.pk
-    assert (letter.appeal_until - letter.decision.created_at.date()).days == 30
+    assert (letter.appeal_until - timezone.localdate(letter.decision.created_at)).days == 30
     again = letter_issue(decision_id=letter.decision_id)
     assert again.pk == letter.pk
     assert Letter.objects.count() == 1
@@ -62,7 +63,7 @@ def test_it_marks_the_old_letter_superseded_by_a_revised_decision(
 ):
     settings.LETTER_APPEAL_DAYS = 10
     first = decided(world, django_capture_on_commit_callbacks)
-    assert (first.appeal_until - first.decision.created_at.date()).days == 10
+    assert (first.appeal_until - timezone.localdate(first.decision.created_at)).days == 10
     # A revised decision (as an appeal's outcome will make it): a new decision, a new letter.
     revised = Decision.objects.create(
         request=first.request,

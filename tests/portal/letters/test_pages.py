@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from portal.letters import codes
@@ -100,7 +101,7 @@ def test_it_verifies_a_code_without_sign_in_showing_only_date_school_decision(
     assert response.status_code == 200
     html = response.content.decode()
     assert found_words in html
-    assert letter.issued_at.strftime("%d.%m.%Y") in html
+    assert timezone.localtime(letter.issued_at).strftime("%d.%m.%Y") in html
     school = world_school_name(letter, lang)
     assert school in html
     assert "50\xa0851\xa0₸" in html or "50,851\xa0₸" in html
