@@ -16,6 +16,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append((_("Школы"), reverse("schools:school-list")))
     if scope.can_act_on_requests or scope.can_audit:
         items.append((_("Заявки"), reverse("requests:aid-request-list")))
+    if scope.can_act_on_requests or scope.can_review_appeals or scope.can_audit:
+        items.append((_("Жалобы"), reverse("appeals:appeal-list")))
     if scope.can_view_stats:
         items.append((_("Статистика"), reverse("stats:dashboard")))
     if scope.can_view_budgets:

@@ -48,6 +48,9 @@ RLS_TABLES: dict[str, str] = {
     # migration 0009: the family's letters and notices
     "portal_letter": "komek_school_visible(school_id)",
     "portal_notice": "EXISTS (SELECT 1 FROM portal_aidrequest r WHERE r.id = request_id)",
+    # the appeals migration: the family's appeals and their attachments
+    "portal_appeal": "komek_school_visible(school_id)",
+    "portal_appealattachment": ("EXISTS (SELECT 1 FROM portal_appeal a WHERE a.id = appeal_id)"),
 }
 
 #: SQL that makes a raw connection cross-school (for processes outside Django's connection).

@@ -5,6 +5,7 @@ packages: ``portal.requests`` (aid requests, scorings, decisions), ``portal.audi
 log), ``portal.rules`` (background runs: impact previews and re-score batches), ``portal.stats`` (the statistics rollup).
 """
 
+from portal.appeals.models import Appeal, AppealAttachment
 from portal.audit.models import AuditEvent
 from portal.budgets.models import Budget
 from portal.letters.models import Letter
@@ -17,6 +18,8 @@ from portal.stats.models import StatsBucket, StatsDistrictBucket
 
 __all__ = [
     "AidRequest",
+    "Appeal",
+    "AppealAttachment",
     "AidRequestScoring",
     "AuditEvent",
     "Budget",

@@ -291,6 +291,17 @@ FAMILY_CARD_SIM_REDIS_PREFIX = os.environ.get(
 # --- The family's side: decision letters, verification, notices (portal.letters, .notices) ---
 # A decision can be appealed within LETTER_APPEAL_DAYS calendar days (printed on the letter).
 LETTER_APPEAL_DAYS = int(os.environ.get("LETTER_APPEAL_DAYS", "30"))
+# Appeals (portal.appeals): the district's reviewer answers within APPEAL_ANSWER_WORKING_DAYS
+# working days (weekends and fixed public holidays not counted); an appeal carries at most
+# APPEAL_ATTACHMENTS_MAX files (PDF, JPEG, PNG; type checked by content) of at most
+# APPEAL_ATTACHMENT_MAX_BYTES each, kept in the default storage under MEDIA_ROOT.
+APPEAL_ANSWER_WORKING_DAYS = int(os.environ.get("APPEAL_ANSWER_WORKING_DAYS", "15"))
+APPEAL_ATTACHMENTS_MAX = int(os.environ.get("APPEAL_ATTACHMENTS_MAX", "5"))
+APPEAL_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("APPEAL_ATTACHMENT_MAX_BYTES", str(4 * 1024 * 1024))
+)
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media-not-served/"  # attachments are served only by their audited view
 # The public /verify/ page: at most VERIFY_RATE_LIMIT look-ups per client IP per window (s).
 VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
 VERIFY_RATE_WINDOW = int(os.environ.get("VERIFY_RATE_WINDOW", "600"))

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("portal.letters.urls")),
     path("", include("portal.notices.urls")),
     path("", include("portal.privacy.urls")),
+    path("", include("portal.appeals.urls")),
 ]
 
 # A development tool, mounted only when enabled explicitly (and then installed too).

@@ -145,6 +145,7 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("аудитор")
     NETWORK_ADMIN = "network_admin", _("администратор сети школ")
     DISTRICT_FINANCE = "district_finance", _("финансист отдела образования района")
+    DISTRICT_REVIEWER = "district_reviewer", _("рассматривает жалобы (отдел образования района)")
 
 
 SCHOOL_ROLES = frozenset({Role.PEDAGOGUE, Role.PRINCIPAL})
@@ -158,6 +159,7 @@ UNIT_ROLE_LEVEL = {
     Role.AUDITOR: "national",
     Role.NETWORK_ADMIN: "national",
     Role.DISTRICT_FINANCE: "district",
+    Role.DISTRICT_REVIEWER: "district",
 }
 
 
@@ -205,7 +207,7 @@ class Membership(models.Model):
                         region__isnull=True,
                     )
                     | Q(
-                        role__in=["district_analyst", "district_finance"],
+                        role__in=["district_analyst", "district_finance", "district_reviewer"],
                         school__isnull=True,
                         district__isnull=False,
                         region__isnull=True,

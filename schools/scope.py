@@ -121,6 +121,12 @@ class Scope:
         return self.can_manage_budgets or self.is_school_staff or self.is_analyst
 
     @property
+    def can_review_appeals(self) -> bool:
+        """Decide the appeals of its district's schools (and see, for those appeals only, the
+        family's data the appeal is about). Never the school's other requests."""
+        return self.role == Role.DISTRICT_REVIEWER or self.is_superuser
+
+    @property
     def can_use_admin(self) -> bool:
         """The Django admin panel (rule sets, golden cases; audited views)."""
         return self.is_rules_admin or self.is_auditor
@@ -137,6 +143,7 @@ CAPABILITIES = frozenset(
         "can_admin_network",
         "can_manage_budgets",
         "can_view_budgets",
+        "can_review_appeals",
         "sees_family_data",
     }
 )
@@ -178,7 +185,7 @@ def scope_for(user) -> Scope:  # noqa: ANN001 - any user object (AnonymousUser i
             district_id=membership.school.district_id,
             region_id=membership.school.district.region_id,
         )
-    if role in {Role.DISTRICT_ANALYST, Role.DISTRICT_FINANCE}:
+    if role in {Role.DISTRICT_ANALYST, Role.DISTRICT_FINANCE, Role.DISTRICT_REVIEWER}:
         ids = frozenset(
             schools.filter(district_id=membership.district_id).values_list("pk", flat=True)
         )

@@ -55,6 +55,8 @@ PERSONAS = {
     "auditor": (Role.AUDITOR, None),
     "network_admin": (Role.NETWORK_ADMIN, None),
     "district_finance": (Role.DISTRICT_FINANCE, "kaz"),
+    "district_reviewer": (Role.DISTRICT_REVIEWER, "kaz"),
+    "district_reviewer_tem": (Role.DISTRICT_REVIEWER, "tem"),
 }
 
 

@@ -1,6 +1,12 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from portal.appeals.api import (
+    AidRequestAppealView,
+    AppealDecisionView,
+    AppealDetailView,
+    AppealListView,
+)
 from portal.budgets.api.urls import urlpatterns as budget_urls
 from portal.letters.api import AidRequestLetterView
 from portal.payments.api import PaymentReconciliationView, PaymentRegisterView
@@ -22,6 +28,18 @@ urlpatterns = [
         "aid-requests/<uuid:public_id>/letter/",
         AidRequestLetterView.as_view(),
         name="aid-request-letter",
+    ),
+    path(
+        "aid-requests/<uuid:public_id>/appeal/",
+        AidRequestAppealView.as_view(),
+        name="aid-request-appeal",
+    ),
+    path("appeals/", AppealListView.as_view(), name="appeal-list"),
+    path("appeals/<uuid:public_id>/", AppealDetailView.as_view(), name="appeal-detail"),
+    path(
+        "appeals/<uuid:public_id>/decision/",
+        AppealDecisionView.as_view(),
+        name="appeal-decision",
     ),
     path("stats/", StatsView.as_view(), name="stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -86,6 +86,13 @@ class AuditAction(models.TextChoices):
     BUDGET_IMPORT = "budget.import", _("импорт бюджетов из файла")
     PAYMENT_REGISTER = "payment.register", _("выгружен реестр платежей")
     PAYMENT_RECONCILE = "payment.reconcile", _("загружена сверка платежей банка")
+    APPEAL_FILE = "appeal.file", _("подана жалоба на решение")
+    APPEAL_UPHOLD = "appeal.uphold", _("жалоба рассмотрена: решение оставлено в силе")
+    APPEAL_REVISE = "appeal.revise", _("жалоба рассмотрена: решение изменено")
+    APPEAL_RESCORE = "appeal.rescore", _("жалоба рассмотрена: пересчёт по исправленной карте")
+    APPEAL_VIEW = "appeal.view", _("просмотрена жалоба")
+    APPEAL_LIST_VIEW = "appeal.list_view", _("просмотрен список жалоб")
+    APPEAL_ATTACHMENT_DOWNLOAD = "appeal.attachment_download", _("скачано вложение жалобы")
 
 
 def audit_record(

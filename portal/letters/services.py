@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.audit.services import AuditAction, audit_record
@@ -48,10 +49,16 @@ def letter_issue(*, decision_id: int) -> Letter:
         return existing
     req = decision.request
     now = timezone.now()
+    # The letter in force, and one an appeal's re-scoring already took out of force (no
+    # successor yet): the new letter supersedes both.
     previous = list(
         Letter.objects.unscoped()
         .select_for_update()
-        .filter(request=req, status=Letter.Status.ISSUED)
+        .filter(
+            Q(status=Letter.Status.ISSUED)
+            | Q(status=Letter.Status.SUPERSEDED, superseded_by__isnull=True),
+            request=req,
+        )
     )
     letter = Letter(
         request=req,
@@ -65,9 +72,10 @@ def letter_issue(*, decision_id: int) -> Letter:
     letter.full_clean(exclude=["request", "decision", "school"], validate_constraints=False)
     # Free the request's "one letter in force" slot, insert the new letter, then link.
     for old in previous:
-        old.status = Letter.Status.SUPERSEDED
-        old.superseded_at = now
-        old.save(update_fields=["status", "superseded_at"])
+        if old.status == Letter.Status.ISSUED:
+            old.status = Letter.Status.SUPERSEDED
+            old.superseded_at = now
+            old.save(update_fields=["status", "superseded_at"])
     letter.save()
     for old in previous:
         old.superseded_by = letter
@@ -94,13 +102,17 @@ def _issue_after_commit(decision_id: int) -> None:
         logger.exception("letter for decision %s not issued on commit", decision_id)
 
 
-def letters_on_decision(decision: Decision) -> None:
+def letters_on_decision(decision: Decision, *, notify: bool = True) -> None:
     """The decide service's one call: the letter on commit, the guardian's notices now (outbox
-    rows in the decision's own transaction)."""
+    rows in the decision's own transaction). An appeal's revision tells the family of the
+    appeal's outcome instead (``notify=False``)."""
     from portal.notices.services import notices_for_event
 
     transaction.on_commit(lambda: _issue_after_commit(decision.pk))
-    notices_for_event(aid_request=decision.request, event="decided", ref=str(decision.public_id))
+    if notify:
+        notices_for_event(
+            aid_request=decision.request, event="decided", ref=str(decision.public_id)
+        )
 
 
 # --------------------------------------------------------------------------- download
@@ -112,7 +124,11 @@ class LetterNotAvailable(Exception):
 
 def letter_for_request(*, scope: Any, aid_request: Any) -> Letter:
     """The letter of the request's latest decision (issued now if on-commit issuing failed)."""
-    decision = Decision.objects.filter(request=aid_request).order_by("-created_at", "-id").first()
+    decision = (
+        Decision.objects.filter(request=aid_request, superseded_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
     if decision is None:
         raise LetterNotAvailable
     return letter_issue(decision_id=decision.pk)

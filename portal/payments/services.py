@@ -44,6 +44,7 @@ def payment_register(
     decisions = (
         Decision.objects.filter(
             outcome=Decision.Outcome.APPROVE,
+            superseded_at__isnull=True,
             request__school_id__in=scope.school_ids,
             request__academic_year=academic_year,
         )

@@ -12,8 +12,10 @@ get :class:`InvalidTransition` (409 in the API, a message on the page).
 from the same table; no template compares states.
 
 States: ``queued → scoring → scored → decided``, plus ``needs_review`` and ``withdrawn``.
-Decided is final in this flow: a contest challenges a *scoring* before a decision; a challenge
-to a decision will be an appeal (a later issue adds ``(decided, appeal)`` here).
+A contest challenges a *scoring* before a decision; a challenge to a decision is an appeal
+(``portal.appeals``): the school files it (``decided --appeal--> decided``), the district's
+reviewer decides it — upheld or revised stay ``decided``, re-scored from the corrected card goes
+back to ``scored`` for the school to decide again.
 """
 
 from __future__ import annotations
@@ -47,10 +49,15 @@ class Action(models.TextChoices):
     CONTEST = "contest", gettext_lazy("оспорить оценку")
     RESUBMIT = "resubmit", gettext_lazy("исправить и подать снова")
     WITHDRAW = "withdraw", gettext_lazy("отозвать")
+    APPEAL = "appeal", gettext_lazy("подать жалобу")
+    APPEAL_UPHOLD = "appeal_uphold", gettext_lazy("оставить решение в силе")
+    APPEAL_REVISE = "appeal_revise", gettext_lazy("изменить решение по жалобе")
+    APPEAL_RESCORE = "appeal_rescore", gettext_lazy("пересчитать по исправленной карте")
 
 
 STAFF = "staff"  # a person of the request's school (Scope.can_act_on_requests)
 SYSTEM = "system"  # the scoring task, the sweeper, a re-score batch
+REVIEWER = "reviewer"  # the district's appeal reviewer (Scope.can_review_appeals)
 
 NEW = None  # the "state" of a request not saved yet
 
@@ -61,10 +68,24 @@ def _card_unavailable(req: AidRequest) -> str | None:
     return _("В очередь возвращаются сами только заявки, задержанные недоступностью сервиса карт.")
 
 
+def _appeal_guard(req: AidRequest) -> str | None:
+    from portal.appeals.rules import why_not_appealable
+
+    return why_not_appealable(req)
+
+
+def _open_appeal_guard(req: AidRequest) -> str | None:
+    from portal.appeals.models import Appeal
+
+    if Appeal.objects.filter(request=req, status=Appeal.Status.OPEN).exists():
+        return None
+    return _("У заявки нет жалобы на рассмотрении.")
+
+
 @dataclass(frozen=True)
 class Rule:
     targets: tuple[str, ...]  # the first is the usual outcome
-    by: str  # STAFF | SYSTEM
+    by: str  # STAFF | SYSTEM | REVIEWER
     guard: Callable[[AidRequest], str | None] | None = None  # None: allowed; else why not
 
 
@@ -99,7 +120,11 @@ TABLE: dict[tuple[str | None, str], Rule] = {
     (SC, Action.WITHDRAW): Rule((W,), STAFF),
     (SD, Action.WITHDRAW): Rule((W,), STAFF),
     (NR, Action.WITHDRAW): Rule((W,), STAFF),
-    # (D, Action.APPEAL): the appeals issue. Decided and withdrawn are final here.
+    # appeals (portal.appeals): the school files, the district's reviewer decides
+    (D, Action.APPEAL): Rule((D,), STAFF, _appeal_guard),
+    (D, Action.APPEAL_UPHOLD): Rule((D,), REVIEWER, _open_appeal_guard),
+    (D, Action.APPEAL_REVISE): Rule((D,), REVIEWER, _open_appeal_guard),
+    (D, Action.APPEAL_RESCORE): Rule((SD,), REVIEWER, _open_appeal_guard),
 }
 
 STATES: tuple[str | None, ...] = (NEW, *Status.values)
@@ -109,7 +134,13 @@ STAFF_ACTIONS: tuple[str, ...] = (
     Action.DECIDE,
     Action.RESUBMIT,
     Action.CONTEST,
+    Action.APPEAL,
     Action.WITHDRAW,
+)
+REVIEWER_ACTIONS: tuple[str, ...] = (
+    Action.APPEAL_UPHOLD,
+    Action.APPEAL_REVISE,
+    Action.APPEAL_RESCORE,
 )
 
 AUDIT_ACTIONS: dict[str, AuditAction] = {
@@ -123,6 +154,10 @@ AUDIT_ACTIONS: dict[str, AuditAction] = {
     Action.CONTEST: AuditAction.AID_REQUEST_CONTEST,
     Action.RESUBMIT: AuditAction.AID_REQUEST_RESUBMIT,
     Action.WITHDRAW: AuditAction.AID_REQUEST_WITHDRAW,
+    Action.APPEAL: AuditAction.APPEAL_FILE,
+    Action.APPEAL_UPHOLD: AuditAction.APPEAL_UPHOLD,
+    Action.APPEAL_REVISE: AuditAction.APPEAL_REVISE,
+    Action.APPEAL_RESCORE: AuditAction.APPEAL_RESCORE,
 }
 
 
@@ -149,6 +184,15 @@ def _staff_may(scope: Scope | None, req: AidRequest) -> bool:
     )
 
 
+def _reviewer_may(scope: Scope | None, req: AidRequest) -> bool:
+    return bool(
+        scope is not None
+        and scope.can_review_appeals
+        and req.school_id is not None
+        and scope.contains_school(req.school_id)
+    )
+
+
 def rule_for(state: str | None, action: str) -> Rule | None:
     return TABLE.get((state, action))
 
@@ -166,6 +210,10 @@ def check(req: AidRequest, action: str, scope: Scope | None = None) -> Rule:
         require(scope, "can_act_on_requests", _("Заявки подают и решают только сотрудники школы."))
         if not _staff_may(scope, req):
             raise PermissionDenied(_("Заявка другой школы."))
+    if rule is not None and rule.by == REVIEWER:
+        require(scope, "can_review_appeals", _("Жалобы рассматривает отдел образования района."))
+        if not _reviewer_may(scope, req):
+            raise PermissionDenied(_("Заявка школы другого района."))
     if rule is None:
         label = Status(state).label if state else _("новая")
         raise InvalidTransition(
@@ -185,12 +233,17 @@ def check(req: AidRequest, action: str, scope: Scope | None = None) -> Rule:
 
 
 def allowed_actions(req: AidRequest, scope: Scope | None) -> list[str]:
-    """The staff actions `scope` may take on `req` now, in page order (empty for readers)."""
-    if not _staff_may(scope, req):
+    """The actions `scope` may take on `req` now, in page order (empty for readers): the
+    school staff's, or the district reviewer's (an appeal's outcomes)."""
+    if _staff_may(scope, req):
+        actions = STAFF_ACTIONS
+    elif _reviewer_may(scope, req):
+        actions = REVIEWER_ACTIONS
+    else:
         return []
     state = _state_of(req)
     out = []
-    for action in STAFF_ACTIONS:
+    for action in actions:
         rule = TABLE.get((state, action))
         if rule is not None and (rule.guard is None or not rule.guard(req)):
             out.append(action)

@@ -359,6 +359,9 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # An appeal's outcome (revised, or re-scored and decided again) supersedes a decision: it
+    # stays on record, out of force (no payment, its letter superseded).
+    superseded_at = models.DateTimeField(_("заменено"), null=True, blank=True)
 
     class Meta:
         app_label = "portal"
@@ -380,14 +383,20 @@ class Decision(models.Model):
                 | Q(amount_kzt__lte=models.F("requested_amount_kzt")),
                 violation_error_message=_("Одобренная сумма больше запрошенной."),
             ),
-            # Decided is final in this flow: one decision per scoring (appeals come later).
+            # One decision in force per scoring; an appeal's revision supersedes it.
             models.UniqueConstraint(
-                fields=["request", "assessment"], name="decision_one_per_assessment"
+                fields=["request", "assessment"],
+                condition=Q(superseded_at__isnull=True),
+                name="decision_one_per_assessment",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.outcome}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.superseded_at is None
 
     def clean(self) -> None:
         if (

@@ -41,7 +41,9 @@ def require_family_access(scope: Scope) -> None:
 def _with_results(qs: QuerySet[AidRequest]) -> QuerySet[AidRequest]:
     """Each request with its latest assessment's category and flag, and its latest decision."""
     latest = AidRequestScoring.objects.filter(request=OuterRef("pk")).order_by("-attempt")
-    decision = Decision.objects.filter(request=OuterRef("pk")).order_by("-created_at", "-id")
+    decision = Decision.objects.filter(request=OuterRef("pk"), superseded_at__isnull=True).order_by(
+        "-created_at", "-id"
+    )
     return qs.annotate(
         latest_category=Subquery(latest.values("assessment__category")[:1]),
         latest_high_welfare=Subquery(latest.values("assessment__high_welfare")[:1]),
@@ -239,7 +241,7 @@ def aid_request_view(*, scope: Scope, aid_request: AidRequest) -> AidRequestView
         aid_request=aid_request,
         assessment=assessment,
         recommendation=rec,
-        decision=decisions[0] if decisions else None,
+        decision=next((d for d in decisions if d.superseded_at is None), None),
         decisions=decisions,
         category_label=category_label(assessment) if assessment else "",
         marker_labels=marker_labels(assessment) if assessment else [],
@@ -267,13 +269,22 @@ def aid_request_explanation(
 
     ``assessment`` is one the caller reached through its request with ``scope``.
     """
+
+    require_family_access(scope)
+    return assessment_explanation(assessment=assessment, language=language)
+
+
+def assessment_explanation(
+    *, assessment: Any, language: str | None = None
+) -> AssessmentExplanation | None:
+    """The explanation of an assessment the caller has already been allowed to read (the
+    request page, or an appeal of the reviewer's district): no scope check here."""
     import datetime as dt
 
     from scoring.counterfactual_text import describe_items
     from scoring.explanation import criteria_table, explain
     from scoring.selectors import assessment_counterfactuals
 
-    require_family_access(scope)
     if assessment is None:
         return None
     lang = _lang(language)

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.appeals.selectors import appeals_of_request
 from portal.audit.services import audit_record
 from portal.requests import lifecycle, selectors, services
 from portal.requests.forms import AidRequestForm, DecisionForm, FilterForm
@@ -219,6 +220,7 @@ def aid_request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "req": req,
             "decision_form": _bootstrap(form),
             "actions": lifecycle.allowed_actions(req, request.scope),
+            "appeals": appeals_of_request(request=req),
         },
     )
 

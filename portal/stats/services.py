@@ -98,7 +98,8 @@ SELECT r.school_id, s.district_id, d.region_id, r.created_at, r.academic_year, r
   JOIN schools_district d ON d.id = s.district_id
   LEFT JOIN LATERAL (
         SELECT dd.outcome, dd.amount_kzt, dd.against_recommendation FROM portal_decision dd
-         WHERE dd.request_id = r.id AND r.status = 'decided' ORDER BY dd.id DESC LIMIT 1
+         WHERE dd.request_id = r.id AND r.status = 'decided' AND dd.superseded_at IS NULL
+         ORDER BY dd.id DESC LIMIT 1
   ) dec ON true
  WHERE r.id = %s
 """
@@ -236,6 +237,7 @@ WITH last_sc AS (
     SELECT DISTINCT ON (dd.request_id) dd.request_id, dd.outcome, dd.amount_kzt,
            dd.against_recommendation
       FROM portal_decision dd
+     WHERE dd.superseded_at IS NULL
      ORDER BY dd.request_id, dd.id DESC
 ), r AS (
     SELECT r.school_id, s.district_id, d.region_id,

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from portal.appeals.stats import appeal_figures
 from portal.stats import exports
 from portal.stats.forms import StatsFilterForm, stats_query_problems
 from portal.stats.selectors import (
@@ -153,6 +154,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             if data
             else [],
             "can_drill": request.scope.is_analyst or request.scope.is_superuser,
+            "appeals": appeal_figures(level=unit.level, pk=unit.pk) if data else None,
         },
     )
 

@@ -29,6 +29,7 @@ EXPECTED = {
     "region_analyst": {"can_view_stats", "can_view_schools", "can_view_budgets"},
     "ministry_analyst": {"can_view_stats", "can_view_schools", "can_view_budgets"},
     "district_finance": {"can_manage_budgets", "can_view_budgets"},
+    "district_reviewer": {"can_review_appeals"},
     "rules_admin": {"can_admin_rules", "can_use_admin"},
     "auditor": {"can_audit", "can_use_admin", "sees_family_data"},
     "superuser": set(CAPABILITIES) - {"can_act_on_requests"},

@@ -228,6 +228,7 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
         "contest, withdraw."
     )
     letter = serializers.SerializerMethodField()
+    appeals = serializers.SerializerMethodField()
     notices = serializers.SerializerMethodField()
     duplicates = serializers.SerializerMethodField(
         help_text="Other schools' open or approved requests for the same student, kind and "
@@ -253,6 +254,7 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
             "decision",
             "actions",
             "letter",
+            "appeals",
             "notices",
             "duplicates",
         ]
@@ -308,6 +310,12 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
             "appeal_until": letter.appeal_until,
             "url": reverse("api:aid-request-letter", args=[obj.public_id]),
         }
+
+    def get_appeals(self, obj: AidRequest) -> list[dict[str, Any]]:
+        from portal.appeals.api import appeal_data
+        from portal.appeals.selectors import appeals_of_request
+
+        return [appeal_data(a) for a in appeals_of_request(request=obj)]
 
     def get_notices(self, obj: AidRequest) -> list[dict[str, Any]]:
         from portal.notices.selectors import notices_for_request
