@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -85,6 +86,9 @@ def appeal_create(request: HttpRequest, public_id: Any) -> HttpResponse:
             "decision": decision,
             "appeal_until": appeal_until(decision) if decision else None,
             "answer_due": answer_due(timezone.localdate()),
+            "answer_days": settings.APPEAL_ANSWER_WORKING_DAYS,
+            "max_files": settings.APPEAL_ATTACHMENTS_MAX,
+            "max_mb": f"{settings.APPEAL_ATTACHMENT_MAX_BYTES / (1024 * 1024):g}",
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -21,6 +21,7 @@ PERSONAS = [
     "network_admin",
     "superuser",
     "norole",
+    "district_reviewer",
 ]
 
 ANALYSTS = {
@@ -398,3 +399,77 @@ OWN_ROUTES["api:payment-register"] = {
     "anon": 403,
 }
 OWN_ROUTES["api:payment-reconciliation"] = POST_ONLY_API
+
+
+# --- appeals (portal.appeals: appeals:*, api:aid-request-appeal, api:appeal-*) -----------------
+# Readers: the school's staff (their school's), the district's reviewer (the district's: school_a
+# is in it), the auditor and superusers (all). Everyone else 403; another school's staff 404.
+APPEAL_READERS = {**FAMILY_READERS, "district_reviewer": 200}
+APPEAL_OBJECT = only({**APPEAL_READERS, "pedagogue_c": 404})
+OWN_ROUTES.update(
+    {
+        # The matrix's request is queued (no decision): its staff are sent back to it.
+        "appeals:appeal-create": only({"pedagogue_a": 302, "principal_a": 302, "pedagogue_c": 404}),
+        "appeals:appeal-list": only(APPEAL_READERS),
+        "appeals:appeal-detail": APPEAL_OBJECT,
+        "appeals:appeal-decide": POST_ONLY_PAGE,
+        # an unknown attachment: 404 for readers, 403 for every other role
+        "appeals:appeal-attachment": only(dict.fromkeys(APPEAL_READERS, 404)),
+        "api:aid-request-appeal": {
+            **only(dict.fromkeys(APPEAL_READERS, 405), default=403),
+            "anon": 403,
+        },
+        "api:appeal-list": {**only(APPEAL_READERS), "anon": 403},
+        "api:appeal-detail": {**APPEAL_OBJECT, "anon": 403},
+        "api:appeal-decision": {
+            **only(dict.fromkeys(APPEAL_READERS, 405), default=403),
+            "anon": 403,
+        },
+    }
+)
+
+
+def appeal_kwargs(world) -> dict:  # noqa: ANN001
+    """An open appeal against the decision of a decided request of school_a (created once)."""
+    from django.utils import timezone
+
+    from portal.appeals.models import Appeal
+    from portal.requests.models import Decision
+
+    appeal = Appeal.objects.filter(school=world.school_a).first()
+    if appeal is None:
+        req_id = decided_request_kwargs(world)["public_id"]
+        decision = Decision.objects.get(request__public_id=req_id)
+        appeal = Appeal.objects.create(
+            request=decision.request,
+            decision=decision,
+            school=world.school_a,
+            reason="Не согласны",
+            filed_by=world.user("pedagogue_a"),
+            answer_due=timezone.localdate(),
+        )
+    return {"public_id": appeal.public_id}
+
+
+ROUTE_KWARGS.update(
+    {
+        "appeals:appeal-create": aid_request_kwargs,
+        "appeals:appeal-detail": appeal_kwargs,
+        "appeals:appeal-decide": appeal_kwargs,
+        "appeals:appeal-attachment": lambda world: {
+            "public_id": "0" * 8 + "-0000-4000-8000-" + "0" * 12
+        },
+        "api:aid-request-appeal": aid_request_kwargs,
+        "api:appeal-detail": appeal_kwargs,
+        "api:appeal-decision": appeal_kwargs,
+    }
+)
+OBJECT_ROUTES |= {
+    "appeals:appeal-create",
+    "appeals:appeal-detail",
+    "appeals:appeal-decide",
+    "appeals:appeal-attachment",
+    "api:aid-request-appeal",
+    "api:appeal-detail",
+    "api:appeal-decision",
+}

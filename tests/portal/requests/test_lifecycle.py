@@ -37,7 +37,12 @@ def _request_in(world, state: str, reason: str = "", serial: int = 1) -> AidRequ
 
 def _take(world, req: AidRequest, action: str) -> AidRequest:
     rule = TABLE.get((None if req._state.adding else req.status, action))
-    scope = scope_for(world.user("pedagogue_a")) if rule is None or rule.by == STAFF else None
+    if rule is None or rule.by == STAFF:
+        scope = scope_for(world.user("pedagogue_a"))
+    elif rule.by == lifecycle.REVIEWER:
+        scope = scope_for(world.user("district_reviewer"))
+    else:
+        scope = None
     with transaction.atomic():
         locked = req if req._state.adding else lifecycle.lock(req.pk)
         return lifecycle.transition(locked, action, scope=scope, actor=world.user("pedagogue_a"))
@@ -135,8 +140,14 @@ def test_it_derives_the_allowed_actions_from_the_table(world, state, expected):
     assert lifecycle.allowed_actions(req, None) == []
 
 
-def test_it_keeps_decided_final():
-    assert not [key for key in TABLE if key[0] == Status.DECIDED]
+def test_it_leaves_decided_only_by_an_appeal():
+    appeal_steps = {
+        Action.APPEAL,
+        Action.APPEAL_UPHOLD,
+        Action.APPEAL_REVISE,
+        Action.APPEAL_RESCORE,
+    }
+    assert {key[1] for key in TABLE if key[0] == Status.DECIDED} == appeal_steps
     assert not [key for key in TABLE if key[0] == Status.WITHDRAWN]
     assert (Status.NEEDS_REVIEW, Action.CONTEST) not in TABLE
 
