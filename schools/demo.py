@@ -36,6 +36,12 @@ DEMO_STAFF = [
         Role.DISTRICT_FINANCE,
         ("district", "KAR-KAZ"),
     ),
+    (
+        "district_reviewer",
+        "Есенова Гаухар Бекболатовна",
+        Role.DISTRICT_REVIEWER,
+        ("district", "KAR-KAZ"),
+    ),
 ]
 
 

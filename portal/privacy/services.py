@@ -65,7 +65,7 @@ class RetentionReport:
 
 def _latest_outcome() -> Subquery:
     return Subquery(
-        Decision.objects.filter(request=OuterRef("pk"))
+        Decision.objects.filter(request=OuterRef("pk"), superseded_at__isnull=True)
         .order_by("-created_at", "-pk")
         .values("outcome")[:1]
     )
@@ -95,12 +95,19 @@ def _due(now: dt.datetime) -> tuple[list[int], list[int], int]:
         status=Letter.Status.ISSUED,
         appeal_until__gte=timezone.localdate(now),
     )
+    from portal.appeals.models import Appeal
+
+    under_appeal = Appeal.objects.filter(request=OuterRef("pk"), status=Appeal.Status.OPEN)
     held_ids: set[int] = set()
     result = []
     for qs in (approved, closed):
-        qs = qs.annotate(appeal_open=Exists(appeal_open))
+        qs = qs.annotate(appeal_open=Exists(appeal_open), under_appeal=Exists(under_appeal))
         ids = set(qs.values_list("pk", flat=True))
-        blocked = set(qs.filter(held_q | Q(appeal_open=True)).values_list("pk", flat=True))
+        blocked = set(
+            qs.filter(held_q | Q(appeal_open=True) | Q(under_appeal=True)).values_list(
+                "pk", flat=True
+            )
+        )
         held_ids |= blocked
         result.append(sorted(ids - blocked))
     return result[0], result[1], len(held_ids)
@@ -173,6 +180,7 @@ def _erase(
     )
     assessment_cards_erase_for_retention(assessment_ids=assessment_ids)
     Notice.objects.filter(request_id__in=ids).update(recipient="", subject="", body="")
+    _erase_appeals(ids)
     approved_set = set(approved)
     RetentionErasure.objects.bulk_create(
         RetentionErasure(
@@ -183,6 +191,20 @@ def _erase(
         )
         for pk in ids
     )
+
+
+def _erase_appeals(ids: list[int]) -> None:
+    """The appeals' words and disputed values are blanked, their files deleted from the
+    storage (the rows stay: when, which decision, which outcome)."""
+    from django.core.files.storage import default_storage
+
+    from portal.appeals.models import Appeal, AppealAttachment
+
+    Appeal.objects.filter(request_id__in=ids).update(reason="", disputed=[], outcome_note="")
+    attachments = AppealAttachment.objects.filter(appeal__request_id__in=ids).exclude(file="")
+    for name in attachments.values_list("file", flat=True):
+        default_storage.delete(name)
+    attachments.update(file="", original_name="")
 
 
 # --------------------------------------------------------------------------- holds

@@ -233,3 +233,41 @@ def test_the_daily_beat_task_runs_the_retention(world, no_enqueue, settings):
     assert privacy_retention_run.apply().get()["requests"] == 1
     event = AuditEvent.objects.filter(action="retention.run").get()
     assert event.detail["dry_run"] is False and event.detail["requests"] == 1
+
+
+def test_it_erases_an_appeals_words_and_files_and_never_one_under_review(
+    world, no_enqueue, settings, tmp_path
+):
+    from portal.appeals.models import Appeal
+    from portal.appeals.services import appeal_file
+    from tests.portal.appeals.helpers import png_file
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.RETENTION_CLOSED_DAYS = 30
+    req = _request(world, 1, "reject", 0)
+    user = world.user("pedagogue_a")
+    appeal = appeal_file(
+        scope=scope_for(user), actor=user, aid_request=req, reason="Доводы", files=[png_file()]
+    )
+    AidRequest.objects.filter(pk=req.pk).update(
+        status_changed_at=timezone.now() - dt.timedelta(days=50)
+    )
+    from portal.letters.models import Letter
+
+    Letter.objects.filter(request=req).update(
+        appeal_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    assert retention_run(dry_run=True).requests == 0  # under appeal: held
+    Appeal.objects.filter(pk=appeal.pk).update(
+        status="decided",
+        outcome="upheld",
+        decided_by=world.user("district_reviewer"),
+        decided_at=timezone.now(),
+        outcome_note="Оставлено",
+    )
+    assert retention_run(dry_run=False).requests == 1
+    appeal.refresh_from_db()
+    assert appeal.reason == appeal.outcome_note == "" and appeal.disputed == []
+    att = appeal.attachments.get()
+    assert att.file.name == "" and att.original_name == ""
+    assert not [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
