@@ -1,5 +1,7 @@
-"""In a real browser: a pedagogue decides, downloads the letter in Kazakh, and anyone checks
-its code on the public verification page (real Celery worker, card and SMS simulators)."""
+"""In a real browser: a pedagogue decides, downloads the letter in Kazakh, anyone checks its
+code on the public verification page; the family appeals through the school and the district's
+reviewer revises the decision — a new letter supersedes the old one (real Celery worker, card
+and SMS simulators)."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ def test_it_takes_a_request_from_decision_to_letter_to_verification(world, live_
         page.goto(f"{live_server.url}/requests/{req.public_id}/")
         page.get_by_test_id("category").wait_for(timeout=40_000)
         page.select_option("[name=outcome]", "approve")
-        page.fill("[name=amount_kzt]", "50851")
+        page.fill("[name=amount_kzt]", "30000")
         page.get_by_test_id("decide").click()
         page.get_by_test_id("letter").wait_for()
         code = page.get_by_test_id("letter-code").inner_text()
@@ -54,5 +56,54 @@ def test_it_takes_a_request_from_decision_to_letter_to_verification(world, live_
         page.get_by_test_id("verify-submit").click()
         result = page.get_by_test_id("verify-result").inner_text()
         assert "Бұл коды бар хатты" in result and STUDENT not in result
-    assert Letter.objects.get(request=req).code_grouped == code
-    wait_for(lambda: SimulatedSms.objects.filter(to=req.guardian_phone).count() == 2, 40, "two SMS")
+        assert Letter.objects.get(request=req).code_grouped == code
+        wait_for(
+            lambda: SimulatedSms.objects.filter(to=req.guardian_phone).count() == 2, 40, "two SMS"
+        )
+
+        # the family appeals through the school (the page in Kazakh) …
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page.goto(f"{live_server.url}/requests/{req.public_id}/")
+        page.get_by_test_id("appeal").click()
+        page.fill("[name=reason]", "Сумма формаға жетпейді.")
+        page.get_by_test_id("appeal-submit").click()
+        page.get_by_test_id("request-appeal").wait_for()
+        # … and the district's reviewer revises the decision
+        reviewer = Client()
+        login_with_mfa(reviewer, world.user("district_reviewer"))
+        page.context.clear_cookies()
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": reviewer.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page.goto(f"{live_server.url}/appeals/")
+        page.get_by_test_id("appeal-row").get_by_role("link").click()
+        page.select_option("[name=outcome]", "revised")
+        page.fill("[name=note]", "Құжаттар тексерілді.")
+        page.select_option("[name=new_outcome]", "approve")
+        page.fill("[name=amount_kzt]", "50851")
+        page.get_by_test_id("appeal-decide").click()
+        page.get_by_test_id("appeal-outcome").wait_for()
+
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/verify/{code}/")
+        assert STUDENT not in page.get_by_test_id("verify-result").inner_text()
+    wait_for(
+        lambda: Letter.objects.filter(request=req, status="issued")
+        .exclude(code=code.replace("-", ""))
+        .exists(),
+        20,
+        "the new letter",
+    )
+    old = Letter.objects.get(request=req, status="superseded")
+    assert old.code_grouped == code and old.superseded_by.decision.amount_kzt == 50851
+    wait_for(
+        lambda: SimulatedSms.objects.filter(to=req.guardian_phone).count() == 3, 40, "three SMS"
+    )
