@@ -3,6 +3,7 @@ reads go through `portal.requests.selectors`, writes through `portal.requests.se
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -64,11 +65,72 @@ def _bootstrap(form: forms.Form) -> forms.Form:
 # --------------------------------------------------------------------------- pages
 
 
+SEARCH_REFS = "aid_request_search_refs"
+SEARCH_REFS_KEPT = 20
+
+
+def _search_ref(request: HttpRequest, q: str) -> str:
+    """An opaque reference to a search (an ИИН, part of one, or a name), kept in the session:
+    the URL, the browser's history and any access log then carry the reference only."""
+    refs = dict(request.session.get(SEARCH_REFS, {}))
+    for token, value in refs.items():
+        if value == q:
+            return token
+    token = secrets.token_urlsafe(9)
+    refs[token] = q
+    request.session[SEARCH_REFS] = dict(list(refs.items())[-SEARCH_REFS_KEPT:])
+    return token
+
+
+def _list_query(request: HttpRequest, data: Any) -> str:
+    """The list's query string for ``data`` with the search replaced by its reference."""
+    query = QueryDict(mutable=True)
+    for key, values in data.lists():
+        if key in {"csrfmiddlewaretoken", "page", "qref"}:
+            continue
+        values = [v for v in values if v != ""]
+        if key == "q" and values and values[0].strip():
+            query["qref"] = _search_ref(request, values[0].strip())
+        elif values:
+            query.setlist(key, values)
+    return query.urlencode()
+
+
+def _list_data(request: HttpRequest) -> Any:
+    """The filters of a list page: its query string, with a search reference resolved."""
+    data = request.GET.copy()
+    token = data.pop("qref", [None])[0]
+    if token:
+        q = request.session.get(SEARCH_REFS, {}).get(token)
+        if q is None:
+            messages.info(request, _("Поиск устарел: введите запрос ещё раз."))
+        else:
+            data["q"] = q
+    return data
+
+
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def aid_request_list(request: HttpRequest) -> HttpResponse:
     selectors.require_family_access(request.scope)
-    f = FilterForm(request.GET or None, scope=request.scope)
+    if request.method == "POST" or request.GET.get("q", "").strip():
+        # The search form posts: an ИИН or a name never enters a URL; a link with one is
+        # redirected to its reference.
+        source = request.POST if request.method == "POST" else request.GET
+        url = reverse("requests:aid-request-list")
+        query = _list_query(request, source)
+        target = f"{url}?{query}" if query else url
+        if getattr(request, "htmx", False):
+            request.GET = QueryDict(query)
+            response = _aid_request_list_page(request)
+            response["HX-Push-Url"] = target
+            return response
+        return redirect(target)
+    return _aid_request_list_page(request)
+
+
+def _aid_request_list_page(request: HttpRequest) -> HttpResponse:
+    f = FilterForm(_list_data(request) or None, scope=request.scope)
     f.is_valid()  # an invalid field is shown with its error; the valid ones still filter
     params = getattr(f, "cleaned_data", {})
     qs = selectors.aid_requests_for_scope(
@@ -82,6 +144,7 @@ def aid_request_list(request: HttpRequest) -> HttpResponse:
     _audit_view(request, "aid_request.list_view", count=len(rows))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("q", None)  # a list URL never carries the search (its reference instead)
     ctx = {
         "page": page,
         "rows": rows,

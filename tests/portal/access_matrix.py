@@ -113,6 +113,7 @@ OWN_ROUTES.update(
         "api:aid-request-contest": POST_ONLY_API,
         "api:aid-request-withdraw": POST_ONLY_API,
         "api:aid-request-batch": POST_ONLY_API,
+        "api:aid-request-search": POST_ONLY_API,
         "requests:class-list-upload": only(SCHOOL_STAFF),
         # an unknown batch: 404 for school staff, 403 for every other role
         "requests:class-list-progress": only(

@@ -181,3 +181,53 @@ def test_the_application_role_keeps_statement_text_and_detail_out_of_the_server_
         )
         settings_ = dict(row[0].split("=", 1) for row in cur.fetchall())
     assert settings_ == {**settings_, **APP_ROLE_LOG_SETTINGS}
+
+
+def test_a_search_by_iin_or_name_never_enters_a_url(world, client_for, no_enqueue):
+    from django.urls import reverse
+
+    from tests.portal.factories import student_iin
+
+    for serial in range(1, 24):  # more than one page
+        submit(world, student_iin=student_iin(serial), student_full_name="Иванов Пётр")
+    iin = student_iin(3)
+    c = client_for("pedagogue_a")
+    url = reverse("requests:aid-request-list")
+    posted = c.post(url, {"q": iin})
+    assert posted.status_code == 302 and iin not in posted["Location"]
+    assert "qref=" in posted["Location"]
+    page = c.get(posted["Location"]).content.decode()
+    assert page.count('data-testid="request-row"') == 1 or iin in page
+    # a link that carries an ИИН is sent to its reference; so is a name
+    for q in (iin, iin[:6], "Иванов"):
+        r = c.get(url, {"q": q})
+        assert r.status_code == 302 and q not in r["Location"]
+    by_name = c.get(c.get(url, {"q": "Иванов"})["Location"]).content.decode()
+    assert "Иванов" not in by_name.split('class="pagination"', 1)[-1].split("</nav>", 1)[0]
+    assert "qref=" in by_name  # the pages of the result keep the reference
+    # the HTMX search swaps the table and pushes the reference, never the ИИН
+    hx = c.post(url, {"q": iin}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="aid-request-table")
+    assert hx.status_code == 200 and iin not in hx["HX-Push-Url"] and "qref=" in hx["HX-Push-Url"]
+    # another session does not know the reference
+    other = client_for("pedagogue_a").get(posted["Location"]).content.decode()
+    assert "Поиск устарел" in other
+
+
+def test_the_api_searches_by_iin_in_the_body(world, no_enqueue):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from tests.portal.factories import student_iin
+
+    submit(world)
+    submit(world, student_iin=student_iin(2))
+    c = APIClient()
+    c.force_authenticate(world.user("pedagogue_a"))
+    url = reverse("api:aid-request-search")
+    r = c.post(url, {"q": student_iin(2)}, format="json")
+    assert r.status_code == 200 and r.json()["count"] == 1
+    assert c.post(url, {"q": "", "page": 9}, format="json").status_code == 400
+    assert c.post(url, {"status": "nope"}, format="json").json().keys() == {"status"}
+    other = APIClient()
+    other.force_authenticate(world.user("pedagogue_c"))
+    assert other.post(url, {"q": student_iin(2)}, format="json").json()["count"] == 0

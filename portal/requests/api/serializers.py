@@ -134,6 +134,12 @@ class AidRequestListQuerySerializer(serializers.Serializer):
     sort = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
 
 
+class AidRequestSearchSerializer(AidRequestListQuerySerializer):
+    """The list's filters in a request body (``POST …/aid-requests/search/``), and the page."""
+
+    page = serializers.IntegerField(required=False, min_value=1, default=1)
+
+
 class DecisionInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Decision.Outcome.choices)
     amount_kzt = serializers.IntegerField(

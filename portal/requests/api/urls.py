@@ -8,6 +8,7 @@ from portal.requests.api import views
 urlpatterns = [
     path("aid-requests/", views.AidRequestListCreateView.as_view(), name="aid-request-list"),
     path("aid-requests/batch/", views.AidRequestBatchView.as_view(), name="aid-request-batch"),
+    path("aid-requests/search/", views.AidRequestSearchView.as_view(), name="aid-request-search"),
     path(
         "aid-requests/<uuid:public_id>/",
         views.AidRequestDetailView.as_view(),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -101,6 +102,54 @@ class AidRequestListCreateView(AidRequestAPIView):
         from rest_framework.settings import api_settings
 
         return api_settings.DEFAULT_PAGINATION_CLASS
+
+
+class AidRequestSearchView(AidRequestAPIView):
+    """``POST /api/v1/aid-requests/search/`` with the list's filters in the JSON body (``q``
+    may be an ИИН or a name, ``page`` the page number): the search of the list without putting
+    personal data into a URL (and so into no proxy's or server's access log)."""
+
+    @extend_schema(
+        request=s.AidRequestSearchSerializer, responses=s.AidRequestListSerializer(many=True)
+    )
+    def post(self, request: Request) -> Response:
+        from django.core.paginator import EmptyPage, Paginator
+
+        query = s.AidRequestSearchSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        qs = selectors.aid_requests_for_scope(
+            scope=self.scope,
+            filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
+            search=params.get("q", ""),
+            sort=params.get("sort") or "-created",
+        )
+        from rest_framework.settings import api_settings
+
+        paginator = Paginator(qs, api_settings.PAGE_SIZE)
+        try:
+            page = paginator.page(params.get("page") or 1)
+        except EmptyPage:
+            return Response(
+                {"page": [_("Нет такой страницы.")]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        audit_record(
+            action="aid_request.list_view",
+            scope=self.scope,
+            actor=request.user,
+            object_type="aid_request",
+            school_id=self.scope.school_id,
+            ip=client_ip(request),
+            detail={"via": "api", "count": len(page.object_list), "search": True},
+        )
+        return Response(
+            {
+                "count": paginator.count,
+                "page": page.number,
+                "pages": paginator.num_pages,
+                "results": s.AidRequestListSerializer(page.object_list, many=True).data,
+            }
+        )
 
 
 class AidRequestDetailView(AidRequestAPIView):
