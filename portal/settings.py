@@ -291,6 +291,9 @@ FAMILY_CARD_SIM_REDIS_PREFIX = os.environ.get(
 # --- The family's side: decision letters, verification, notices (portal.letters, .notices) ---
 # A decision can be appealed within LETTER_APPEAL_DAYS calendar days (printed on the letter).
 LETTER_APPEAL_DAYS = int(os.environ.get("LETTER_APPEAL_DAYS", "30"))
+# An approval above this amount (₸), or any decision against the recommendation, takes effect
+# only when a principal of the school (not the decider) signs it (portal.requests.services).
+KOMEK_SIGNATURE_ABOVE_KZT = int(os.environ.get("KOMEK_SIGNATURE_ABOVE_KZT", "100000"))
 # The public /verify/ page: at most VERIFY_RATE_LIMIT look-ups per client IP per window (s).
 VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
 VERIFY_RATE_WINDOW = int(os.environ.get("VERIFY_RATE_WINDOW", "600"))

@@ -31,6 +31,11 @@ class AuditAction(models.TextChoices):
     AID_REQUEST_CONTEST = "aid_request.contest", _("оценка заявки оспорена")
     AID_REQUEST_RESUBMIT = "aid_request.resubmit", _("заявка исправлена и подана снова")
     AID_REQUEST_WITHDRAW = "aid_request.withdraw", _("заявка отозвана")
+    AID_REQUEST_SIGN = "aid_request.sign", _("решение подписано директором")
+    AID_REQUEST_SIGNATURE_REFUSE = (
+        "aid_request.signature_refuse",
+        _("директор отказал в подписи решения"),
+    )
     AID_REQUEST_VIEW = "aid_request.view", _("просмотр заявки")
     AID_REQUEST_LIST_VIEW = "aid_request.list_view", _("просмотр списка заявок")
     AUDIT_LOG_VIEW = "audit_log.view", _("просмотр журнала аудита")
@@ -86,6 +91,7 @@ class AuditAction(models.TextChoices):
     BUDGET_IMPORT = "budget.import", _("импорт бюджетов из файла")
     PAYMENT_REGISTER = "payment.register", _("выгружен реестр платежей")
     PAYMENT_RECONCILE = "payment.reconcile", _("загружена сверка платежей банка")
+    PAYMENTS_VIEW = "payment.list_view", _("просмотр списка платежей")
 
 
 def audit_record(

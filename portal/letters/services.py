@@ -111,8 +111,14 @@ class LetterNotAvailable(Exception):
 
 
 def letter_for_request(*, scope: Any, aid_request: Any) -> Letter:
-    """The letter of the request's latest decision (issued now if on-commit issuing failed)."""
-    decision = Decision.objects.filter(request=aid_request).order_by("-created_at", "-id").first()
+    """The letter of the request's latest decision in effect (issued now if on-commit issuing
+    failed). A decision that waits for the principal's signature, or was refused it, has none."""
+    decision = (
+        Decision.objects.filter(request=aid_request)
+        .in_effect()
+        .order_by("-created_at", "-id")
+        .first()
+    )
     if decision is None:
         raise LetterNotAvailable
     return letter_issue(decision_id=decision.pk)

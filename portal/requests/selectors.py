@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
-from portal.requests.models import AidRequest, AidRequestScoring, Decision
+from portal.requests.models import AidRequest, AidRequestScoring, Decision, Status
 from portal.requests.recommendation import Recommendation, recommend
 from schools.identifiers import is_twelve_digits
 from schools.iinkey import iin_digest
@@ -41,7 +41,9 @@ def require_family_access(scope: Scope) -> None:
 def _with_results(qs: QuerySet[AidRequest]) -> QuerySet[AidRequest]:
     """Each request with its latest assessment's category and flag, and its latest decision."""
     latest = AidRequestScoring.objects.filter(request=OuterRef("pk")).order_by("-attempt")
-    decision = Decision.objects.filter(request=OuterRef("pk")).order_by("-created_at", "-id")
+    decision = (
+        Decision.objects.filter(request=OuterRef("pk")).not_void().order_by("-created_at", "-id")
+    )
     return qs.annotate(
         latest_category=Subquery(latest.values("assessment__category")[:1]),
         latest_high_welfare=Subquery(latest.values("assessment__high_welfare")[:1]),
@@ -234,12 +236,17 @@ def aid_request_view(*, scope: Scope, aid_request: AidRequest) -> AidRequestView
     )
     assessment = scoring_rows[0].assessment if scoring_rows else None
     rec = recommend(assessment.category, assessment.markers) if assessment else None
-    decisions = list(Decision.objects.filter(request=aid_request).order_by("-created_at"))
+    decisions = list(
+        Decision.objects.filter(request=aid_request)
+        .select_related("signed_by__membership")
+        .order_by("-created_at", "-id")
+    )
+    current = next((d for d in decisions if not d.is_void), None)
     return AidRequestView(
         aid_request=aid_request,
         assessment=assessment,
         recommendation=rec,
-        decision=decisions[0] if decisions else None,
+        decision=current,
         decisions=decisions,
         category_label=category_label(assessment) if assessment else "",
         marker_labels=marker_labels(assessment) if assessment else [],
@@ -331,7 +338,6 @@ def _review_reason(code: str) -> str:
 
 def _history_text(action: str, detail: dict[str, Any], decisions: dict[str, Decision]) -> str:
     from portal.audit.services import AuditAction
-    from portal.requests.models import Status
 
     try:
         label = str(AuditAction(action).label)
@@ -436,3 +442,18 @@ def aid_request_history(*, scope: Any, request: AidRequest) -> list[HistoryEntry
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def decisions_awaiting_signature(*, scope: Scope) -> QuerySet[Decision]:
+    """Decisions of the scope's school waiting for the principal's second signature, oldest
+    first (of requests still decided). Only principals see the list (else 403)."""
+    require(scope, "can_sign_decisions", _("Решения подписывает только директор школы."))
+    return (
+        Decision.objects.awaiting_signature()
+        .filter(request__school_id__in=scope.school_ids, request__status=Status.DECIDED)
+        .select_related("request", "request__school", "decided_by__membership")
+        .order_by("created_at", "id")
+    )
