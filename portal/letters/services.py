@@ -59,7 +59,8 @@ def letter_issue(*, decision_id: int) -> Letter:
         school_id=req.school_id,
         code=codes.new_code(),
         family_language=req.letter_language,
-        appeal_until=appeal_deadline(timezone.localdate(decision.created_at)),
+        # a signed decision takes effect when signed: the appeal period runs from then
+        appeal_until=appeal_deadline(timezone.localdate(decision.signed_at or decision.created_at)),
         issued_at=now,
     )
     letter.full_clean(exclude=["request", "decision", "school"], validate_constraints=False)

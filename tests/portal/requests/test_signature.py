@@ -375,3 +375,43 @@ def test_the_decider_sees_no_sign_button_on_their_own_decision(world, client_for
     assert 'data-testid="sign"' not in detail
     c.post(f"/requests/{req.public_id}/sign/", {"action": "sign"})
     assert Decision.objects.get().signature == Decision.Signature.PENDING
+
+
+def test_the_rollup_equals_a_rebuild_through_refusal_signature_and_withdrawal(world):
+    from portal.stats.services import stats_rebuild
+    from tests.portal.factories import stats_rollup
+
+    _budget(500_000, world)
+    a, b = _scored(world), _scored(world, serial=1)
+    steps = [
+        lambda: _approve(world, a, LIMIT + 1),
+        lambda: _refuse(world, a),
+        lambda: _approve(world, a, LIMIT + 2),
+        lambda: _sign(world, a),
+        lambda: _approve(world, b, 10_000),
+        lambda: services.aid_request_withdraw(
+            scope=scope_for(world.user("pedagogue_a")),
+            actor=world.user("pedagogue_a"),
+            aid_request=b,
+        ),
+    ]
+    for i, step in enumerate(steps):
+        step()
+        incremental = stats_rollup()
+        stats_rebuild()
+        assert stats_rollup() == incremental, i
+    assert Budget.objects.get().committed_kzt == LIMIT + 2
+
+
+def test_the_appeal_period_runs_from_the_signature(world, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    req = _scored(world)
+    d = _approve(world, req, LIMIT + 1)
+    Decision.objects.filter(pk=d.pk).update(created_at=timezone.now() - dt.timedelta(days=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(world, req)
+    letter = Letter.objects.get(decision=d)
+    assert letter.appeal_until == timezone.localdate() + dt.timedelta(days=30)
