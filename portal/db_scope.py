@@ -48,6 +48,8 @@ RLS_TABLES: dict[str, str] = {
     # migration 0009: the family's letters and notices
     "portal_letter": "komek_school_visible(school_id)",
     "portal_notice": "EXISTS (SELECT 1 FROM portal_aidrequest r WHERE r.id = request_id)",
+    # migration 0015: payments, visible with their decision
+    "portal_payment": "EXISTS (SELECT 1 FROM portal_decision d WHERE d.id = decision_id)",
 }
 
 #: SQL that makes a raw connection cross-school (for processes outside Django's connection).
