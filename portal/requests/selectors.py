@@ -50,6 +50,7 @@ def _with_results(qs: QuerySet[AidRequest]) -> QuerySet[AidRequest]:
         latest_ruleset_id=Subquery(latest.values("assessment__ruleset_id")[:1]),
         decision_outcome=Subquery(decision.values("outcome")[:1]),
         decision_amount=Subquery(decision.values("amount_kzt")[:1]),
+        decision_signature=Subquery(decision.values("signature")[:1]),
     )
 
 
@@ -122,6 +123,13 @@ class AidRequestRow:
     approved_amount: int | None
 
 
+def _decision_label(decided: dict[str, str], r: AidRequest) -> str:
+    label = decided.get(r.decision_outcome, "")
+    if label and r.decision_signature == Decision.Signature.PENDING:
+        return _("%(decision)s, ждёт подписи директора") % {"decision": label}
+    return label
+
+
 def aid_request_rows(*, scope: Any, requests: Any) -> list[AidRequestRow]:
     """The list's rows for ``requests`` (from :func:`aid_requests_for_scope`, one page)."""
     from scoring.models import RuleSet
@@ -154,7 +162,7 @@ def aid_request_rows(*, scope: Any, requests: Any) -> list[AidRequestRow]:
                 else "",
                 high_welfare=bool(r.latest_high_welfare),
                 high_welfare_label=_("высокое благосостояние") if r.latest_high_welfare else "",
-                decision_label=decided.get(r.decision_outcome, ""),
+                decision_label=_decision_label(decided, r),
                 approved_amount=r.decision_amount,
             )
         )

@@ -415,3 +415,13 @@ def test_the_appeal_period_runs_from_the_signature(world, django_capture_on_comm
         _sign(world, req)
     letter = Letter.objects.get(decision=d)
     assert letter.appeal_until == timezone.localdate() + dt.timedelta(days=30)
+
+
+def test_the_request_list_says_a_decision_awaits_the_signature(world, client_for):
+    req = _scored(world)
+    _approve(world, req, LIMIT + 1)
+    html = client_for("pedagogue_a").get("/requests/").content.decode()
+    assert "одобрено, ждёт подписи директора" in html
+    _sign(world, req)
+    html = client_for("pedagogue_a").get("/requests/").content.decode()
+    assert "ждёт подписи директора" not in html and "одобрено" in html
