@@ -18,6 +18,10 @@ def navigation(request: HttpRequest) -> dict:
         items.append((_("Заявки"), reverse("requests:aid-request-list")))
     if scope.can_act_on_requests or scope.can_review_appeals or scope.can_audit:
         items.append((_("Жалобы"), reverse("appeals:appeal-list")))
+    if scope.can_sign_decisions:
+        items.append((_("Подписи"), reverse("requests:signature-list")))
+    if scope.can_act_on_requests:
+        items.append((_("Платежи"), reverse("payments:payment-list")))
     if scope.can_view_stats:
         items.append((_("Статистика"), reverse("stats:dashboard")))
     if scope.can_view_budgets:

@@ -51,6 +51,8 @@ RLS_TABLES: dict[str, str] = {
     # the appeals migration: the family's appeals and their attachments
     "portal_appeal": "komek_school_visible(school_id)",
     "portal_appealattachment": ("EXISTS (SELECT 1 FROM portal_appeal a WHERE a.id = appeal_id)"),
+    # migration 0015: payments, visible with their decision
+    "portal_payment": "EXISTS (SELECT 1 FROM portal_decision d WHERE d.id = decision_id)",
 }
 
 #: SQL that makes a raw connection cross-school (for processes outside Django's connection).

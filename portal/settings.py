@@ -302,6 +302,9 @@ APPEAL_ATTACHMENT_MAX_BYTES = int(
 )
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media-not-served/"  # attachments are served only by their audited view
+# An approval above this amount (₸), or any decision against the recommendation, takes effect
+# only when a principal of the school (not the decider) signs it (portal.requests.services).
+KOMEK_SIGNATURE_ABOVE_KZT = int(os.environ.get("KOMEK_SIGNATURE_ABOVE_KZT", "100000"))
 # The public /verify/ page: at most VERIFY_RATE_LIMIT look-ups per client IP per window (s).
 VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", "30"))
 VERIFY_RATE_WINDOW = int(os.environ.get("VERIFY_RATE_WINDOW", "600"))

@@ -23,6 +23,7 @@ urlpatterns = [
     path("stats/", include("portal.stats.urls")),
     path("administration/", include("portal.administration.urls")),
     path("budgets/", include("portal.budgets.urls")),
+    path("payments/", include("portal.payments.urls")),
     path("", include("portal.letters.urls")),
     path("", include("portal.notices.urls")),
     path("", include("portal.privacy.urls")),

@@ -90,6 +90,11 @@ class Scope:
         return self.is_school_staff
 
     @property
+    def can_sign_decisions(self) -> bool:
+        """The second signature on a decision of its school (never on one's own decision)."""
+        return self.role == Role.PRINCIPAL
+
+    @property
     def can_view_stats(self) -> bool:
         return self.is_analyst or self.is_school_staff or self.is_superuser
 
@@ -135,6 +140,7 @@ class Scope:
 CAPABILITIES = frozenset(
     {
         "can_act_on_requests",
+        "can_sign_decisions",
         "can_view_stats",
         "can_view_schools",
         "can_admin_rules",

@@ -76,20 +76,20 @@ def _has_letter(decision: Any) -> bool:
 
 
 def decision_in_force(req: Any) -> Any:
-    """The request's decision in force (the latest not superseded), or None."""
+    """The request's decision in force (the latest in effect: not superseded, not waiting for
+    or refused the principal's signature), or None."""
     from portal.requests.models import Decision
 
-    return (
-        Decision.objects.filter(request=req, superseded_at__isnull=True)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return Decision.objects.filter(request=req).in_effect().order_by("-created_at", "-id").first()
 
 
 def why_not_appealable(req: Any, today: dt.date | None = None) -> str | None:
     """None when the request's decision can be appealed now, else why not (in words)."""
     from portal.appeals.models import Appeal
+    from portal.requests.models import Decision
 
+    if Decision.objects.filter(request=req).awaiting_signature().exists():
+        return _("Решение ждёт подписи директора: обжаловать его можно после подписи.")
     decision = decision_in_force(req)
     if decision is None:
         return _("Обжаловать можно только принятое решение.")

@@ -31,6 +31,11 @@ class AuditAction(models.TextChoices):
     AID_REQUEST_CONTEST = "aid_request.contest", _("оценка заявки оспорена")
     AID_REQUEST_RESUBMIT = "aid_request.resubmit", _("заявка исправлена и подана снова")
     AID_REQUEST_WITHDRAW = "aid_request.withdraw", _("заявка отозвана")
+    AID_REQUEST_SIGN = "aid_request.sign", _("решение подписано директором")
+    AID_REQUEST_SIGNATURE_REFUSE = (
+        "aid_request.signature_refuse",
+        _("директор отказал в подписи решения"),
+    )
     AID_REQUEST_VIEW = "aid_request.view", _("просмотр заявки")
     AID_REQUEST_LIST_VIEW = "aid_request.list_view", _("просмотр списка заявок")
     AUDIT_LOG_VIEW = "audit_log.view", _("просмотр журнала аудита")
@@ -93,6 +98,7 @@ class AuditAction(models.TextChoices):
     APPEAL_VIEW = "appeal.view", _("просмотрена жалоба")
     APPEAL_LIST_VIEW = "appeal.list_view", _("просмотрен список жалоб")
     APPEAL_ATTACHMENT_DOWNLOAD = "appeal.attachment_download", _("скачано вложение жалобы")
+    PAYMENTS_VIEW = "payment.list_view", _("просмотр списка платежей")
 
 
 def audit_record(

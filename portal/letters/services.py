@@ -66,7 +66,8 @@ def letter_issue(*, decision_id: int) -> Letter:
         school_id=req.school_id,
         code=codes.new_code(),
         family_language=req.letter_language,
-        appeal_until=appeal_deadline(timezone.localdate(decision.created_at)),
+        # a signed decision takes effect when signed: the appeal period runs from then
+        appeal_until=appeal_deadline(timezone.localdate(decision.signed_at or decision.created_at)),
         issued_at=now,
     )
     letter.full_clean(exclude=["request", "decision", "school"], validate_constraints=False)
@@ -123,9 +124,11 @@ class LetterNotAvailable(Exception):
 
 
 def letter_for_request(*, scope: Any, aid_request: Any) -> Letter:
-    """The letter of the request's latest decision (issued now if on-commit issuing failed)."""
+    """The letter of the request's latest decision in effect (issued now if on-commit issuing
+    failed). A decision that waits for the principal's signature, or was refused it, has none."""
     decision = (
         Decision.objects.filter(request=aid_request, superseded_at__isnull=True)
+        .in_effect()
         .order_by("-created_at", "-id")
         .first()
     )

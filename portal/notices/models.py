@@ -26,6 +26,7 @@ class Notice(models.Model):
         RECEIVED = "received", _("заявка принята")
         DECIDED = "decided", _("решение принято")
         APPEAL_DECIDED = "appeal_decided", _("жалоба рассмотрена")
+        PAYMENT_FAILED = "payment_failed", _("выплата не прошла")
 
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")

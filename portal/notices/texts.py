@@ -33,6 +33,14 @@ def sms_text(req: Any, event: str, language: str) -> str:
                 )
                 % values
             )
+        if event == "payment_failed":
+            return (
+                _(
+                    "Көмек: выплата помощи (%(kind)s) не прошла. Социальный педагог свяжется с "
+                    "вами, чтобы уточнить реквизиты: %(school)s."
+                )
+                % values
+            )
         return (
             _(
                 "Көмек: ваша жалоба по заявке на помощь (%(kind)s) рассмотрена. Подробности у "
@@ -47,6 +55,7 @@ def email_subject(event: str, language: str) -> str:
         return {
             "received": _("Көмек: заявка на помощь подана"),
             "decided": _("Көмек: по заявке на помощь принято решение"),
+            "payment_failed": _("Көмек: выплата помощи не прошла"),
         }.get(event, _("Көмек: жалоба рассмотрена"))
 
 

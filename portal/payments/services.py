@@ -15,7 +15,7 @@ from portal.audit.services import AuditAction, audit_record
 from portal.budgets.models import Budget
 from portal.exports import csv_writer
 from portal.payments.models import Payment
-from portal.requests.models import Decision
+from portal.requests.models import Decision, Status
 from schools.imports import ImportFault, read_table
 from schools.scope import Scope, require
 
@@ -38,15 +38,18 @@ def payment_reference(decision: Decision) -> str:
 def payment_register(
     *, scope: Scope, actor: Any, academic_year: str, ip: str | None = None
 ) -> list[Payment]:
-    """Approved decisions of the scope's schools for the year with no successful payment:
-    each gets its payment (a stable reference) and is listed; audited."""
+    """Approved decisions in effect (signed, or needing no signature; never void) of the
+    scope's schools for the year, of requests still decided (not withdrawn), with no
+    successful payment: each gets its payment (a stable reference) and is listed; audited."""
     require(scope, "can_act_on_requests")
     decisions = (
-        Decision.objects.filter(
+        Decision.objects.in_effect()
+        .filter(
             outcome=Decision.Outcome.APPROVE,
             superseded_at__isnull=True,
             request__school_id__in=scope.school_ids,
             request__academic_year=academic_year,
+            request__status=Status.DECIDED,
         )
         .select_related("request__school")
         .order_by("created_at")
@@ -140,8 +143,8 @@ def reconciliation_import(
 @transaction.atomic
 def _reconcile_row(scope: Scope, line: int, ref: str, status: str, reason: str) -> RowResult:
     payment = (
-        Payment.objects.select_for_update()
-        .select_related("decision__request")
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("decision__request__school")
         .filter(reference=ref, decision__request__school_id__in=scope.school_ids)
         .first()
     )
@@ -163,5 +166,13 @@ def _reconcile_row(scope: Scope, line: int, ref: str, status: str, reason: str) 
     if status == Payment.Status.PAID:
         Budget.objects.filter(school_id=req.school_id, academic_year=req.academic_year).update(
             paid_kzt=F("paid_kzt") + payment.amount_kzt
+        )
+    else:  # the guardian hears of it (once per failure: a re-import is "unchanged")
+        from portal.notices.services import notices_for_event
+
+        notices_for_event(
+            aid_request=req,
+            event="payment_failed",
+            ref=f"{payment.reference}:{int(payment.reconciled_at.timestamp())}",
         )
     return RowResult(line, ref, status, payment.failure_reason)

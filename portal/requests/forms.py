@@ -223,3 +223,24 @@ class FilterForm(forms.Form):
         if low is not None and high is not None and low > high:
             self.add_error("amount_max", _("Сумма «до» меньше суммы «от»."))
         return data
+
+
+class SignatureForm(forms.Form):
+    """The principal's second signature: sign, or refuse with a reason."""
+
+    action = forms.ChoiceField(
+        label=_("Подпись"),
+        choices=[("sign", _("подписать")), ("refuse", _("отказать в подписи"))],
+    )
+    reason = forms.CharField(
+        label=_("Причина отказа"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == "refuse" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Напишите, почему вы не подписываете решение."))
+        return data

@@ -16,6 +16,10 @@ A contest challenges a *scoring* before a decision; a challenge to a decision is
 (``portal.appeals``): the school files it (``decided --appeal--> decided``), the district's
 reviewer decides it — upheld or revised stay ``decided``, re-scored from the corrected card goes
 back to ``scored`` for the school to decide again.
+From ``decided`` also: a principal of the school
+(never the decider) signs a decision that needs the second signature (it stays decided) or
+refuses to sign it (the decision is void, the request is scored again and waits for a new
+decision); staff withdraw a decided request while no payment of it has succeeded.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import AuditAction, audit_record
-from portal.requests.models import AidRequest, Status
+from portal.requests.models import AidRequest, Decision, Status
 from portal.requests.reasons import Reason, ReasonCode
 from portal.stats.services import StatsTracker
 from schools.scope import Scope, require
@@ -53,9 +57,12 @@ class Action(models.TextChoices):
     APPEAL_UPHOLD = "appeal_uphold", gettext_lazy("оставить решение в силе")
     APPEAL_REVISE = "appeal_revise", gettext_lazy("изменить решение по жалобе")
     APPEAL_RESCORE = "appeal_rescore", gettext_lazy("пересчитать по исправленной карте")
+    SIGN = "sign", gettext_lazy("подписать решение")
+    REFUSE_SIGNATURE = "refuse_signature", gettext_lazy("отказать в подписи")
 
 
 STAFF = "staff"  # a person of the request's school (Scope.can_act_on_requests)
+PRINCIPAL = "principal"  # a principal of the request's school (Scope.can_sign_decisions)
 SYSTEM = "system"  # the scoring task, the sweeper, a re-score batch
 REVIEWER = "reviewer"  # the district's appeal reviewer (Scope.can_review_appeals)
 
@@ -82,10 +89,40 @@ def _open_appeal_guard(req: AidRequest) -> str | None:
     return _("У заявки нет жалобы на рассмотрении.")
 
 
+def pending_signature(req: AidRequest) -> Decision | None:
+    """The request's latest decision when it waits for the principal's signature."""
+    if req.pk is None:
+        return None
+    return Decision.objects.filter(request_id=req.pk).awaiting_signature().order_by("-id").first()
+
+
+def _awaits_signature(req: AidRequest) -> str | None:
+    if pending_signature(req) is not None:
+        return None
+    return _("Решение по этой заявке не ждёт подписи директора.")
+
+
+def _not_paid(req: AidRequest) -> str | None:
+    from portal.appeals.models import Appeal
+    from portal.payments.models import Payment
+
+    if req.pk is not None and Appeal.objects.filter(request_id=req.pk, status="open").exists():
+        return _("По заявке рассматривается жалоба: отозвать её сейчас нельзя.")
+
+    if (
+        req.pk is None
+        or not Payment.objects.filter(
+            decision__request_id=req.pk, status=Payment.Status.PAID
+        ).exists()
+    ):
+        return None
+    return _("Помощь по этой заявке уже выплачена: отозвать её нельзя.")
+
+
 @dataclass(frozen=True)
 class Rule:
     targets: tuple[str, ...]  # the first is the usual outcome
-    by: str  # STAFF | SYSTEM | REVIEWER
+    by: str  # STAFF | PRINCIPAL | REVIEWER | SYSTEM
     guard: Callable[[AidRequest], str | None] | None = None  # None: allowed; else why not
 
 
@@ -125,12 +162,20 @@ TABLE: dict[tuple[str | None, str], Rule] = {
     (D, Action.APPEAL_UPHOLD): Rule((D,), REVIEWER, _open_appeal_guard),
     (D, Action.APPEAL_REVISE): Rule((D,), REVIEWER, _open_appeal_guard),
     (D, Action.APPEAL_RESCORE): Rule((SD,), REVIEWER, _open_appeal_guard),
+    # an approval not paid yet: withdrawn, its reservation goes back to the budget
+    (D, Action.WITHDRAW): Rule((W,), STAFF, _not_paid),
+    # the second signature of a principal (never the decider; checked in check())
+    (D, Action.SIGN): Rule((D,), PRINCIPAL, _awaits_signature),
+    (D, Action.REFUSE_SIGNATURE): Rule((SD,), PRINCIPAL, _awaits_signature),
+    # withdrawn is final
 }
 
 STATES: tuple[str | None, ...] = (NEW, *Status.values)
 
 # The order of the buttons on the request page.
 STAFF_ACTIONS: tuple[str, ...] = (
+    Action.SIGN,
+    Action.REFUSE_SIGNATURE,
     Action.DECIDE,
     Action.RESUBMIT,
     Action.CONTEST,
@@ -158,6 +203,8 @@ AUDIT_ACTIONS: dict[str, AuditAction] = {
     Action.APPEAL_UPHOLD: AuditAction.APPEAL_UPHOLD,
     Action.APPEAL_REVISE: AuditAction.APPEAL_REVISE,
     Action.APPEAL_RESCORE: AuditAction.APPEAL_RESCORE,
+    Action.SIGN: AuditAction.AID_REQUEST_SIGN,
+    Action.REFUSE_SIGNATURE: AuditAction.AID_REQUEST_SIGNATURE_REFUSE,
 }
 
 
@@ -193,6 +240,20 @@ def _reviewer_may(scope: Scope | None, req: AidRequest) -> bool:
     )
 
 
+def _principal_may(scope: Scope | None, req: AidRequest) -> bool:
+    return bool(
+        scope is not None
+        and scope.can_sign_decisions
+        and req.school_id is not None
+        and scope.contains_school(req.school_id)
+    )
+
+
+def _signer_is_decider(scope: Scope | None, req: AidRequest) -> bool:
+    decision = pending_signature(req)
+    return bool(scope is not None and decision and decision.decided_by_id == scope.user_id)
+
+
 def rule_for(state: str | None, action: str) -> Rule | None:
     return TABLE.get((state, action))
 
@@ -214,6 +275,14 @@ def check(req: AidRequest, action: str, scope: Scope | None = None) -> Rule:
         require(scope, "can_review_appeals", _("Жалобы рассматривает отдел образования района."))
         if not _reviewer_may(scope, req):
             raise PermissionDenied(_("Заявка школы другого района."))
+    if rule is not None and rule.by == PRINCIPAL:
+        require(scope, "can_sign_decisions", _("Решения подписывает только директор школы."))
+        if not _principal_may(scope, req):
+            raise PermissionDenied(_("Заявка другой школы."))
+        if _signer_is_decider(scope, req):
+            raise PermissionDenied(
+                _("Вы сами приняли это решение: его подписывает другой директор (второй подписью).")
+            )
     if rule is None:
         label = Status(state).label if state else _("новая")
         raise InvalidTransition(
@@ -245,8 +314,13 @@ def allowed_actions(req: AidRequest, scope: Scope | None) -> list[str]:
     out = []
     for action in actions:
         rule = TABLE.get((state, action))
-        if rule is not None and (rule.guard is None or not rule.guard(req)):
-            out.append(action)
+        if rule is None or (rule.guard is not None and rule.guard(req)):
+            continue
+        if rule.by == PRINCIPAL and (
+            not _principal_may(scope, req) or _signer_is_decider(scope, req)
+        ):
+            continue
+        out.append(action)
     return out
 
 

@@ -328,10 +328,36 @@ class AidRequestScoring(models.Model):
         return f"{self.request_id}#{self.attempt}"
 
 
+class DecisionQuerySet(models.QuerySet):
+    def not_void(self) -> DecisionQuerySet:
+        """Without the decisions a principal refused to sign (void: the request was decided
+        anew or waits for a new decision) and those an appeal superseded."""
+        return self.exclude(signature=Decision.Signature.REFUSED).filter(superseded_at__isnull=True)
+
+    def in_effect(self) -> DecisionQuerySet:
+        """Decisions that take effect: no signature needed, or signed; not superseded."""
+        return self.filter(
+            signature__in=[Decision.Signature.NONE, Decision.Signature.SIGNED],
+            superseded_at__isnull=True,
+        )
+
+    def awaiting_signature(self) -> DecisionQuerySet:
+        return self.filter(signature=Decision.Signature.PENDING)
+
+
 class Decision(models.Model):
     class Outcome(models.TextChoices):
         APPROVE = "approve", _("одобрить")
         REJECT = "reject", _("отказать")
+
+    class Signature(models.TextChoices):
+        """The second signature (a principal of the school, not the decider): an approval above
+        ``KOMEK_SIGNATURE_ABOVE_KZT`` or a decision against the recommendation needs it."""
+
+        NONE = "none", _("подпись директора не нужна")
+        PENDING = "pending", _("ждёт подписи директора")
+        SIGNED = "signed", _("подписано директором")
+        REFUSED = "refused", _("директор отказал в подписи")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     request = models.ForeignKey(AidRequest, on_delete=models.PROTECT, related_name="decisions")
@@ -362,11 +388,65 @@ class Decision(models.Model):
     # An appeal's outcome (revised, or re-scored and decided again) supersedes a decision: it
     # stays on record, out of force (no payment, its letter superseded).
     superseded_at = models.DateTimeField(_("заменено"), null=True, blank=True)
+    signature_required = models.BooleanField(_("нужна подпись директора"), default=False)
+    signature = models.CharField(
+        _("подпись директора"),
+        max_length=8,
+        choices=Signature.choices,
+        default=Signature.NONE,
+    )
+    # The principal who signed or refused (never the decider: constraint) and when.
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signature_reason = models.TextField(
+        _("причина отказа в подписи"),
+        blank=True,
+        max_length=REASON_MAX_LENGTH,
+        validators=[MaxLengthValidator(REASON_MAX_LENGTH)],
+    )
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         app_label = "portal"
         ordering = ["-created_at"]
         constraints = [
+            models.CheckConstraint(
+                name="decision_signature_state",
+                condition=Q(
+                    signature_required=False,
+                    signature="none",
+                    signed_by__isnull=True,
+                    signed_at__isnull=True,
+                )
+                | Q(
+                    signature_required=True,
+                    signature="pending",
+                    signed_by__isnull=True,
+                    signed_at__isnull=True,
+                )
+                | Q(
+                    signature_required=True,
+                    signature__in=["signed", "refused"],
+                    signed_by__isnull=False,
+                    signed_at__isnull=False,
+                ),
+            ),
+            models.CheckConstraint(
+                name="decision_signer_not_decider",
+                condition=Q(signed_by__isnull=True) | ~Q(signed_by=models.F("decided_by")),
+                violation_error_message=_("Решение подписывает не тот, кто его принял."),
+            ),
+            models.CheckConstraint(
+                name="decision_refusal_has_reason",
+                condition=~Q(signature="refused") | ~Q(signature_reason=""),
+            ),
             models.CheckConstraint(
                 name="decision_amount_iff_approve",
                 condition=Q(outcome="approve", amount_kzt__isnull=False)
@@ -383,10 +463,12 @@ class Decision(models.Model):
                 | Q(amount_kzt__lte=models.F("requested_amount_kzt")),
                 violation_error_message=_("Одобренная сумма больше запрошенной."),
             ),
-            # One decision in force per scoring; an appeal's revision supersedes it.
+            # One decision in force per scoring: an appeal's revision supersedes it, and a
+            # decision whose signature the principal refused is void; either makes room for a
+            # new one on the same scoring.
             models.UniqueConstraint(
                 fields=["request", "assessment"],
-                condition=Q(superseded_at__isnull=True),
+                condition=Q(superseded_at__isnull=True) & ~Q(signature="refused"),
                 name="decision_one_per_assessment",
             ),
         ]
@@ -397,6 +479,21 @@ class Decision(models.Model):
     @property
     def in_force(self) -> bool:
         return self.superseded_at is None
+
+    @property
+    def awaits_signature(self) -> bool:
+        return self.signature == self.Signature.PENDING
+
+    @property
+    def is_void(self) -> bool:
+        return self.signature == self.Signature.REFUSED
+
+    @property
+    def in_effect(self) -> bool:
+        return self.superseded_at is None and self.signature in (
+            self.Signature.NONE,
+            self.Signature.SIGNED,
+        )
 
     def clean(self) -> None:
         if (

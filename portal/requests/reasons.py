@@ -31,6 +31,7 @@ class ReasonCode(models.TextChoices):
     NO_RULESET = "no_ruleset", gettext_lazy("нет действующих правил")
     RULESET_PARAMETER = "ruleset_parameter", gettext_lazy("нет параметров правил для года")
     WITHDRAWN_BY_SCHOOL = "withdrawn_by_school", gettext_lazy("отозвано школой")
+    SIGNATURE_REFUSED = "signature_refused", gettext_lazy("директор отказал в подписи решения")
     LEGACY = "legacy", gettext_lazy("прежняя запись")
 
 
@@ -97,6 +98,8 @@ def _text(code: str, params: dict[str, Any]) -> str:
         return _("В наборе правил нет параметров для года карты семьи.")
     if code == ReasonCode.WITHDRAWN_BY_SCHOOL:
         return _("Заявка отозвана школой.")
+    if code == ReasonCode.SIGNATURE_REFUSED:
+        return _("Директор отказал в подписи решения: нужно новое решение.")
     if code == ReasonCode.LEGACY:
         return str(params.get("text", ""))
     return ""

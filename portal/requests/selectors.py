@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
-from portal.requests.models import AidRequest, AidRequestScoring, Decision
+from portal.requests.models import AidRequest, AidRequestScoring, Decision, Status
 from portal.requests.recommendation import Recommendation, recommend
 from schools.identifiers import is_twelve_digits
 from schools.iinkey import iin_digest
@@ -41,8 +41,8 @@ def require_family_access(scope: Scope) -> None:
 def _with_results(qs: QuerySet[AidRequest]) -> QuerySet[AidRequest]:
     """Each request with its latest assessment's category and flag, and its latest decision."""
     latest = AidRequestScoring.objects.filter(request=OuterRef("pk")).order_by("-attempt")
-    decision = Decision.objects.filter(request=OuterRef("pk"), superseded_at__isnull=True).order_by(
-        "-created_at", "-id"
+    decision = (
+        Decision.objects.filter(request=OuterRef("pk")).not_void().order_by("-created_at", "-id")
     )
     return qs.annotate(
         latest_category=Subquery(latest.values("assessment__category")[:1]),
@@ -50,6 +50,7 @@ def _with_results(qs: QuerySet[AidRequest]) -> QuerySet[AidRequest]:
         latest_ruleset_id=Subquery(latest.values("assessment__ruleset_id")[:1]),
         decision_outcome=Subquery(decision.values("outcome")[:1]),
         decision_amount=Subquery(decision.values("amount_kzt")[:1]),
+        decision_signature=Subquery(decision.values("signature")[:1]),
     )
 
 
@@ -122,6 +123,13 @@ class AidRequestRow:
     approved_amount: int | None
 
 
+def _decision_label(decided: dict[str, str], r: AidRequest) -> str:
+    label = decided.get(r.decision_outcome, "")
+    if label and r.decision_signature == Decision.Signature.PENDING:
+        return _("%(decision)s, ждёт подписи директора") % {"decision": label}
+    return label
+
+
 def aid_request_rows(*, scope: Any, requests: Any) -> list[AidRequestRow]:
     """The list's rows for ``requests`` (from :func:`aid_requests_for_scope`, one page)."""
     from scoring.models import RuleSet
@@ -154,7 +162,7 @@ def aid_request_rows(*, scope: Any, requests: Any) -> list[AidRequestRow]:
                 else "",
                 high_welfare=bool(r.latest_high_welfare),
                 high_welfare_label=_("высокое благосостояние") if r.latest_high_welfare else "",
-                decision_label=decided.get(r.decision_outcome, ""),
+                decision_label=_decision_label(decided, r),
                 approved_amount=r.decision_amount,
             )
         )
@@ -236,12 +244,17 @@ def aid_request_view(*, scope: Scope, aid_request: AidRequest) -> AidRequestView
     )
     assessment = scoring_rows[0].assessment if scoring_rows else None
     rec = recommend(assessment.category, assessment.markers) if assessment else None
-    decisions = list(Decision.objects.filter(request=aid_request).order_by("-created_at"))
+    decisions = list(
+        Decision.objects.filter(request=aid_request)
+        .select_related("signed_by__membership")
+        .order_by("-created_at", "-id")
+    )
+    current = next((d for d in decisions if not d.is_void and d.superseded_at is None), None)
     return AidRequestView(
         aid_request=aid_request,
         assessment=assessment,
         recommendation=rec,
-        decision=next((d for d in decisions if d.superseded_at is None), None),
+        decision=current,
         decisions=decisions,
         category_label=category_label(assessment) if assessment else "",
         marker_labels=marker_labels(assessment) if assessment else [],
@@ -342,7 +355,6 @@ def _review_reason(code: str) -> str:
 
 def _history_text(action: str, detail: dict[str, Any], decisions: dict[str, Decision]) -> str:
     from portal.audit.services import AuditAction
-    from portal.requests.models import Status
 
     try:
         label = str(AuditAction(action).label)
@@ -447,3 +459,18 @@ def aid_request_history(*, scope: Any, request: AidRequest) -> list[HistoryEntry
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def decisions_awaiting_signature(*, scope: Scope) -> QuerySet[Decision]:
+    """Decisions of the scope's school waiting for the principal's second signature, oldest
+    first (of requests still decided). Only principals see the list (else 403)."""
+    require(scope, "can_sign_decisions", _("Решения подписывает только директор школы."))
+    return (
+        Decision.objects.awaiting_signature()
+        .filter(request__school_id__in=scope.school_ids, request__status=Status.DECIDED)
+        .select_related("request", "request__school", "decided_by__membership")
+        .order_by("created_at", "id")
+    )

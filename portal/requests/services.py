@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
-from portal.budgets.services import budget_reserve, one_child_one_grant_error
+from portal.budgets.services import budget_release, budget_reserve, one_child_one_grant_error
 from portal.letters.services import letters_on_decision
 from portal.notices.services import notices_on_submit
 from portal.requests import lifecycle
@@ -46,9 +47,11 @@ __all__ = [
     "InvalidTransition",
     "aid_request_contest",
     "aid_request_decide",
+    "aid_request_refuse_signature",
     "aid_request_rescore",
     "aid_request_resubmit",
     "aid_request_score",
+    "aid_request_sign",
     "aid_request_submit",
     "aid_request_validate",
     "aid_request_withdraw",
@@ -617,6 +620,7 @@ def aid_request_decide(
             errors["reason"] = [duplicate_error]
     if errors:
         raise ValidationError(errors)
+    needs_signature = signature_required(outcome=outcome, amount_kzt=amount_kzt, against=against)
     decision = Decision(
         request=req,
         assessment=assessment,
@@ -627,6 +631,8 @@ def aid_request_decide(
         against_recommendation=against,
         reason=reason,
         decided_by=actor,
+        signature_required=needs_signature,
+        signature=Decision.Signature.PENDING if needs_signature else Decision.Signature.NONE,
     )
     decision.full_clean(validate_unique=False, validate_constraints=False)
     if outcome == Decision.Outcome.APPROVE:  # the school's budget, locked (409 when exceeded)
@@ -645,9 +651,116 @@ def aid_request_decide(
             "outcome": outcome,
             "recommendation": decision.recommendation,
             "against_recommendation": against,
+            "signature_required": needs_signature,
         },
     )
-    letters_on_decision(decision)  # the letter on commit; the guardian's notice (outbox)
+    if not needs_signature:  # else the principal's signature sends them
+        letters_on_decision(decision)  # the letter on commit; the guardian's notice (outbox)
+    aid_request.refresh_from_db()
+    return decision
+
+
+def signature_required(*, outcome: str, amount_kzt: int | None, against: bool) -> bool:
+    """A decision needs a principal's second signature: an approval above
+    ``KOMEK_SIGNATURE_ABOVE_KZT`` or any decision against the recommendation."""
+    if against:
+        return True
+    limit = int(settings.KOMEK_SIGNATURE_ABOVE_KZT)
+    return outcome == Decision.Outcome.APPROVE and (amount_kzt or 0) > limit
+
+
+def _lock_for_signature(scope: Scope, aid_request: AidRequest) -> AidRequest:
+    require(scope, "can_sign_decisions", _("Решения подписывает только директор школы."))
+    if not scope.contains_school(aid_request.school_id):
+        raise PermissionDenied(_("Заявка другой школы."))
+    return lifecycle.lock(aid_request.pk)
+
+
+def _pending_decision_locked(req: AidRequest) -> Decision:
+    decision = lifecycle.pending_signature(req)
+    if decision is None:  # check() has refused it already; a race lost in between
+        raise InvalidTransition(_("Решение по этой заявке не ждёт подписи директора."))
+    return Decision.objects.select_for_update().get(pk=decision.pk)
+
+
+@transaction.atomic
+def aid_request_sign(
+    *, scope: Scope, actor: Any, aid_request: AidRequest, ip: str | None = None
+) -> Decision:
+    """A principal of the school (not the decider) signs a decision that needs it: it takes
+    effect now (the letter on commit, the guardian's notice in the outbox)."""
+    req = _lock_for_signature(scope, aid_request)
+    lifecycle.check(req, Action.SIGN, scope)
+    decision = _pending_decision_locked(req)
+    decision.signature = Decision.Signature.SIGNED
+    decision.signed_by = actor
+    decision.signed_at = timezone.now()
+
+    def effects() -> None:
+        decision.full_clean(validate_unique=False, validate_constraints=False)
+        decision.save(update_fields=["signature", "signed_by", "signed_at"])
+
+    lifecycle.transition(
+        req,
+        Action.SIGN,
+        scope=scope,
+        actor=actor,
+        ip=ip,
+        effects=effects,
+        detail={"decision": str(decision.public_id), "outcome": decision.outcome},
+    )
+    letters_on_decision(decision)
+    aid_request.refresh_from_db()
+    return decision
+
+
+@transaction.atomic
+def aid_request_refuse_signature(
+    *,
+    scope: Scope,
+    actor: Any,
+    aid_request: AidRequest,
+    reason: str = "",
+    ip: str | None = None,
+) -> Decision:
+    """A principal refuses to sign (with a reason): the decision is void, an approval's
+    reservation goes back to the budget, and the request is scored again, waiting for a new
+    decision. No letter and no notice went out for it."""
+    req = _lock_for_signature(scope, aid_request)
+    lifecycle.check(req, Action.REFUSE_SIGNATURE, scope)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Напишите, почему вы не подписываете решение.")]})
+    decision = _pending_decision_locked(req)
+    decision.signature = Decision.Signature.REFUSED
+    decision.signed_by = actor
+    decision.signed_at = timezone.now()
+    decision.signature_reason = reason
+
+    def effects() -> None:
+        decision.full_clean(validate_unique=False, validate_constraints=False)
+        decision.save(update_fields=["signature", "signed_by", "signed_at", "signature_reason"])
+        if decision.outcome == Decision.Outcome.APPROVE and decision.amount_kzt:
+            budget_release(
+                school_id=req.school_id,
+                academic_year=req.academic_year,
+                amount_kzt=decision.amount_kzt,
+            )
+
+    lifecycle.transition(
+        req,
+        Action.REFUSE_SIGNATURE,
+        reason=Reason(ReasonCode.SIGNATURE_REFUSED),
+        scope=scope,
+        actor=actor,
+        ip=ip,
+        effects=effects,
+        detail={
+            "decision": str(decision.public_id),
+            "outcome": decision.outcome,
+            "released_kzt": decision.amount_kzt or 0,
+        },
+    )
     aid_request.refresh_from_db()
     return decision
 
@@ -681,7 +794,21 @@ def aid_request_contest(
 def aid_request_withdraw(
     *, scope: Scope, actor: Any, aid_request: AidRequest, ip: str | None = None
 ) -> AidRequest:
+    """Withdraw an open request, or a decided one whose help has not been paid (the table's
+    guard): an approval's reservation goes back to the school's budget in this transaction."""
     req = _lock_in_scope(scope, aid_request)
+    released = 0
+    if req.status == Status.DECIDED:
+        decision = Decision.objects.filter(request=req).not_void().order_by("-id").first()
+        if decision is not None and decision.outcome == Decision.Outcome.APPROVE:
+            released = decision.amount_kzt or 0
+
+    def effects() -> None:
+        if released:
+            budget_release(
+                school_id=req.school_id, academic_year=req.academic_year, amount_kzt=released
+            )
+
     lifecycle.transition(
         req,
         Action.WITHDRAW,
@@ -689,6 +816,8 @@ def aid_request_withdraw(
         scope=scope,
         actor=actor,
         ip=ip,
+        effects=effects,
+        detail={"released_kzt": released} if released else None,
     )
     aid_request.refresh_from_db()
     return req

@@ -40,6 +40,12 @@ urlpatterns = [
         name="aid-request-resubmit",
     ),
     path(
+        "requests/<uuid:public_id>/sign/",
+        views.aid_request_sign,
+        name="aid-request-sign",
+    ),
+    path("signatures/", views.signature_list, name="signature-list"),
+    path(
         "requests/<uuid:public_id>/withdraw/",
         views.aid_request_withdraw,
         name="aid-request-withdraw",

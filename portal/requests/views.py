@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.appeals.selectors import appeals_of_request
 from portal.audit.services import audit_record
 from portal.requests import lifecycle, selectors, services
-from portal.requests.forms import AidRequestForm, DecisionForm, FilterForm
+from portal.requests.forms import AidRequestForm, DecisionForm, FilterForm, SignatureForm
 from portal.requests.models import AidRequest, validate_iin
 from schools.scope import require
 
@@ -357,6 +357,73 @@ def aid_request_contest(request: HttpRequest, public_id: Any) -> HttpResponse:
 @require_POST
 def aid_request_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _act(request, public_id, services.aid_request_withdraw, _("Заявка отозвана."))
+
+
+@login_required
+@require_POST
+def aid_request_sign(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The principal signs a decision, or refuses to sign it with a reason (from the request
+    page or the signatures list: ``next=signatures`` goes back there)."""
+    require(request.scope, "can_sign_decisions")
+    req = selectors.aid_request_get(scope=request.scope, public_id=public_id)
+    form = SignatureForm(request.POST)
+    back = (
+        redirect("requests:signature-list")
+        if request.POST.get("next") == "signatures"
+        else redirect("requests:aid-request-detail", public_id=req.public_id)
+    )
+    if not form.is_valid():
+        for errs in form.errors.values():
+            for e in errs:
+                messages.error(request, e)
+        return back
+    try:
+        if form.cleaned_data["action"] == "sign":
+            services.aid_request_sign(
+                scope=request.scope, actor=request.user, aid_request=req, ip=client_ip(request)
+            )
+            messages.success(request, _("Решение подписано: письмо и уведомление семье ушли."))
+        else:
+            services.aid_request_refuse_signature(
+                scope=request.scope,
+                actor=request.user,
+                aid_request=req,
+                reason=form.cleaned_data["reason"],
+                ip=client_ip(request),
+            )
+            messages.success(
+                request, _("В подписи отказано: решение не действует, нужно новое решение.")
+            )
+    except services.InvalidTransition as exc:
+        messages.error(request, exc.message)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("Недостаточно прав."))
+    except ValidationError as exc:
+        for e in exc.messages:
+            messages.error(request, e)
+    return back
+
+
+@login_required
+@require_GET
+def signature_list(request: HttpRequest) -> HttpResponse:
+    """The principal's list of decisions waiting for the second signature."""
+    qs = selectors.decisions_awaiting_signature(scope=request.scope)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_record(
+        action="aid_request.list_view",
+        scope=request.scope,
+        actor=request.user,
+        object_type="aid_request",
+        school_id=request.scope.school_id,
+        ip=client_ip(request),
+        detail={"via": "web", "page": "signatures", "count": len(page.object_list)},
+    )
+    return render(
+        request,
+        "requests/signatures.html",
+        {"page": page, "user_id": request.user.pk, "form": _bootstrap(SignatureForm())},
+    )
 
 
 # --------------------------------------------------------------------------- class lists

@@ -474,3 +474,19 @@ OBJECT_ROUTES |= {
     "api:appeal-detail",
     "api:appeal-decision",
 }
+# --- the second signature (a principal of the school) and payments in the browser ----------
+PRINCIPALS = {"principal_a": 200}
+OWN_ROUTES.update(
+    {
+        "requests:signature-list": only(PRINCIPALS),
+        "requests:aid-request-sign": POST_ONLY_PAGE,
+        "api:signature-list": {**only(PRINCIPALS), "anon": 403},
+        "api:aid-request-sign": POST_ONLY_API,
+        # the school's own payments: each school's staff sees its own (pedagogue_c: school_c)
+        "payments:payment-list": only(SCHOOL_STAFF),
+        "payments:payment-register-csv": only(SCHOOL_STAFF),
+    }
+)
+ROUTE_KWARGS["requests:aid-request-sign"] = aid_request_kwargs
+ROUTE_KWARGS["api:aid-request-sign"] = aid_request_kwargs
+OBJECT_ROUTES |= {"requests:aid-request-sign", "api:aid-request-sign"}

@@ -244,8 +244,25 @@ def test_pages_and_the_api_work_as_the_application_role(world, two_schools, as_a
     r = pedagogue.get("/api/v1/aid-requests/")
     assert r.status_code == 200 and r.json()["count"] == 1
     assert auditor.get(f"/requests/{c.public_id}/").status_code == 200
+    assert pedagogue.get("/payments/").status_code == 200
+    assert pedagogue.get("/payments/register.csv").status_code == 200
     # between requests the connection sees nothing again
     assert AidRequest.objects.unscoped().count() == 0
+
+
+def test_payments_follow_the_scope_of_their_decision(world, two_schools, as_app):
+    from portal.payments.models import Payment
+
+    a, _c = two_schools
+    decision = Decision.objects.get(request=a)
+    Payment.objects.create(decision=decision, reference="KMK-RLS", amount_kzt=1)
+    as_app()
+    db_scope_clear()
+    assert Payment.objects.count() == 0
+    db_scope_apply(scope_for(world.user("pedagogue_a")))
+    assert Payment.objects.count() == 1
+    db_scope_apply(scope_for(world.user("pedagogue_c")))
+    assert Payment.objects.count() == 0
 
 
 def test_a_real_application_connection_cannot_become_the_owner(role):

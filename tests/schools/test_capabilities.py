@@ -21,6 +21,7 @@ EXPECTED = {
     },
     "principal_a": {
         "can_act_on_requests",
+        "can_sign_decisions",  # the second signature (never on its own decision)
         "can_view_stats",
         "sees_family_data",
         "can_view_budgets",
@@ -32,7 +33,8 @@ EXPECTED = {
     "district_reviewer": {"can_review_appeals"},
     "rules_admin": {"can_admin_rules", "can_use_admin"},
     "auditor": {"can_audit", "can_use_admin", "sees_family_data"},
-    "superuser": set(CAPABILITIES) - {"can_act_on_requests"},
+    # a superuser is no school's staff: it neither acts on requests nor signs decisions
+    "superuser": set(CAPABILITIES) - {"can_act_on_requests", "can_sign_decisions"},
     "norole": set(),
 }
 
@@ -67,3 +69,5 @@ def test_it_builds_the_navigation_from_the_capabilities(world, persona):
     assert ("/requests/" in hrefs) == (scope.can_act_on_requests or scope.can_audit)
     assert ("/admin/" in hrefs) == scope.can_use_admin
     assert any("stats" in h for h in hrefs) == scope.can_view_stats
+    assert ("/signatures/" in hrefs) == scope.can_sign_decisions
+    assert ("/payments/" in hrefs) == scope.can_act_on_requests

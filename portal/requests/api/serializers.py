@@ -153,6 +153,10 @@ class DecisionInputSerializer(serializers.Serializer):
 class DecisionSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     decided_by = serializers.CharField(source="decided_by.get_username", read_only=True)
+    signature = serializers.SerializerMethodField(
+        help_text="The principal's second signature: status none (not needed), pending, "
+        "signed or refused (the decision is void); who and when."
+    )
 
     class Meta:
         model = Decision
@@ -165,7 +169,57 @@ class DecisionSerializer(serializers.ModelSerializer):
             "reason",
             "decided_by",
             "created_at",
+            "signature",
         ]
+
+    def get_signature(self, obj: Decision) -> dict[str, Any]:
+        return {
+            "required": obj.signature_required,
+            "status": obj.signature,
+            "status_display": str(Decision.Signature(obj.signature).label),
+            "signed_by": obj.signed_by.get_username() if obj.signed_by_id else None,
+            "signed_at": obj.signed_at,
+            "reason": obj.signature_reason,
+        }
+
+
+class SignatureInputSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[("sign", "sign"), ("refuse", "refuse")])
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default=""
+    )
+
+
+class PendingSignatureSerializer(serializers.ModelSerializer):
+    """A decision waiting for the principal's signature, with its request."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    aid_request = serializers.UUIDField(source="request.public_id", read_only=True)
+    student_full_name = serializers.CharField(source="request.student_full_name")
+    aid_kind = serializers.CharField(source="request.aid_kind")
+    academic_year = serializers.CharField(source="request.academic_year")
+    decided_by = serializers.CharField(source="decided_by.get_username", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "aid_request",
+            "student_full_name",
+            "aid_kind",
+            "academic_year",
+            "outcome",
+            "amount_kzt",
+            "against_recommendation",
+            "reason",
+            "decided_by",
+            "created_at",
+            "url",
+        ]
+
+    def get_url(self, obj: Decision) -> str:
+        return reverse("api:aid-request-sign", args=[obj.request.public_id])
 
 
 class RecommendationSerializer(serializers.Serializer):
@@ -230,8 +284,8 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
     recommendation = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField(
-        help_text="What the caller may do now (the transition table): decide, resubmit, "
-        "contest, withdraw."
+        help_text="What the caller may do now (the transition table): sign, "
+        "refuse_signature, decide, resubmit, contest, withdraw."
     )
     letter = serializers.SerializerMethodField()
     appeals = serializers.SerializerMethodField()

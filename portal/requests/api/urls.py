@@ -30,6 +30,12 @@ urlpatterns = [
         name="aid-request-resubmit",
     ),
     path(
+        "aid-requests/<uuid:public_id>/sign/",
+        views.AidRequestSignView.as_view(),
+        name="aid-request-sign",
+    ),
+    path("signatures/", views.SignatureListView.as_view(), name="signature-list"),
+    path(
         "aid-requests/<uuid:public_id>/withdraw/",
         views.AidRequestWithdrawView.as_view(),
         name="aid-request-withdraw",

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -231,6 +232,58 @@ class AidRequestWithdrawView(AidRequestAPIView):
         )
         req.refresh_from_db()
         return self.detail_response(req)
+
+
+class AidRequestSignView(AidRequestAPIView):
+    """``{"action": "sign"}`` or ``{"action": "refuse", "reason": "…"}``: the principal's
+    second signature. 403 for anyone but a principal of the school and for the decider; 409
+    when the request's decision does not wait for a signature."""
+
+    @extend_schema(request=s.SignatureInputSerializer, responses=s.AidRequestDetailSerializer)
+    def post(self, request: Request, public_id: Any) -> Response:
+        if not self.scope.can_sign_decisions:
+            raise PermissionDenied(_("Решения подписывает только директор школы."))
+        req = self.get_aid_request(public_id)
+        ser = s.SignatureInputSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        if ser.validated_data["action"] == "sign":
+            services.aid_request_sign(
+                scope=self.scope, actor=request.user, aid_request=req, ip=client_ip(request)
+            )
+        else:
+            services.aid_request_refuse_signature(
+                scope=self.scope,
+                actor=request.user,
+                aid_request=req,
+                reason=ser.validated_data["reason"],
+                ip=client_ip(request),
+            )
+        req.refresh_from_db()
+        return self.detail_response(req)
+
+
+class SignatureListView(AidRequestAPIView):
+    """The decisions of the principal's school waiting for the second signature."""
+
+    @extend_schema(responses=s.PendingSignatureSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        if not self.scope.can_sign_decisions:
+            raise PermissionDenied(_("Решения подписывает только директор школы."))
+        qs = selectors.decisions_awaiting_signature(scope=self.scope)
+        from rest_framework.settings import api_settings
+
+        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        audit_record(
+            action="aid_request.list_view",
+            scope=self.scope,
+            actor=request.user,
+            object_type="aid_request",
+            school_id=self.scope.school_id,
+            ip=client_ip(request),
+            detail={"via": "api", "page": "signatures", "count": len(page)},
+        )
+        return paginator.get_paginated_response(s.PendingSignatureSerializer(page, many=True).data)
 
 
 class AidRequestBatchView(AidRequestAPIView):

@@ -27,10 +27,12 @@ def _api(world, persona: str) -> APIClient:
 
 
 def _approved(world, serial: int, amount: int) -> AidRequest:
+    """Approved, and signed by the principal when the decision needs it (against the
+    recommendation or above the threshold)."""
     req = submit(world, student_iin=student_iin(serial))
     assert score(req) == Status.SCORED
     user = world.user("pedagogue_a")
-    services.aid_request_decide(
+    decision = services.aid_request_decide(
         scope=scope_for(user),
         actor=user,
         aid_request=AidRequest.objects.get(pk=req.pk),
@@ -38,6 +40,9 @@ def _approved(world, serial: int, amount: int) -> AidRequest:
         amount_kzt=amount,
         reason="основание подтверждено",
     )
+    if decision.awaits_signature:
+        principal = world.user("principal_a")
+        services.aid_request_sign(scope=scope_for(principal), actor=principal, aid_request=req)
     return req
 
 
@@ -83,3 +88,51 @@ def test_register_then_reconciliation_twice_changes_nothing(world, no_enqueue):
 def test_district_finance_and_analysts_get_no_register(world):
     for persona in ("district_finance", "district_analyst", "auditor"):
         assert _api(world, persona).get("/api/v1/payments/register/").status_code == 403
+
+
+def test_a_failed_payment_writes_the_guardian_a_notice_once(world, no_enqueue):
+    from portal.notices.models import Notice
+    from tests.portal.factories import GUARDIAN_IIN
+
+    Budget.objects.create(school=world.school_a, academic_year=YEAR, amount_kzt=100_000)
+    req = _approved(world, 1, 20_000)
+    AidRequest.objects.filter(pk=req.pk).update(family_language="kk", guardian_email="g@test.kz")
+    ref = _register(world)[0]["payment_reference"]
+    bank = f"payment_reference,status,reason\n{ref},failed,счёт закрыт\n"
+    assert [r["result"] for r in _reconcile(world, bank)] == ["failed"]
+    _reconcile(world, bank)  # the same file again: unchanged, no second notice
+    notices = Notice.objects.filter(request=req, event="payment_failed")
+    assert sorted(n.channel for n in notices) == ["email", "sms"]
+    sms = notices.get(channel="sms")
+    assert sms.language == "kk" and sms.status == "pending"
+    for secret in ("20000", "20 000", GUARDIAN_IIN, req.student_iin, "категор", "санат"):
+        assert secret not in sms.body
+    assert "Көмек" in sms.body and sms.body != notices.get(channel="email").body
+
+
+def test_the_payments_page_downloads_uploads_and_lists(world, client_for, no_enqueue):
+    Budget.objects.create(school=world.school_a, academic_year=YEAR, amount_kzt=100_000)
+    c = client_for("pedagogue_a")
+    page = c.get(f"/payments/?academic_year={YEAR}")
+    assert page.status_code == 200 and 'data-testid="payments-empty"' in page.content.decode()
+    _approved(world, 1, 20_000)
+    _approved(world, 2, 30_000)
+    r = c.get(f"/payments/register.csv?academic_year={YEAR}")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert [row["amount_kzt"] for row in rows] == ["20000", "30000"]
+    paid, failed = rows[0]["payment_reference"], rows[1]["payment_reference"]
+    bank = f"payment_reference,status,reason\n{paid},paid,\n{failed},failed,счёт закрыт\nX,paid,\n"
+    upload = SimpleUploadedFile("bank.csv", bank.encode(), content_type="text/csv")
+    r = c.post("/payments/", {"file": upload, "academic_year": YEAR})
+    html = r.content.decode()
+    assert r.status_code == 200 and html.count('data-testid="reconcile-row"') == 3
+    assert "платёж с таким номером не найден" in html
+    assert html.count('data-testid="payment-row"') == 2 and "счёт закрыт" in html
+    assert Payment.objects.get(reference=paid).status == "paid"
+    assert Budget.objects.get().paid_kzt == 20_000
+    r = c.post("/payments/", {"academic_year": YEAR})  # no file
+    assert r.status_code == 400 and 'data-testid="reconcile-error"' in r.content.decode()
+    other = client_for("pedagogue_c").get(f"/payments/?academic_year={YEAR}").content.decode()
+    assert 'data-testid="payment-row"' not in other  # another school's payments: not listed
+    assert client_for("auditor").get("/payments/").status_code == 403

@@ -121,13 +121,15 @@ def test_it_decides_contests_and_withdraws(world, api_for, no_enqueue):
     )
     assert r.status_code == 200, r.json()
     assert r.json()["decision"]["against_recommendation"] is True
+    assert r.json()["decision"]["signature"]["status"] == "pending"  # against: a principal signs
     assert r.json()["status"] == "decided"
-    assert r.json()["actions"] == []
-    # Decided is final in this flow: neither withdraw nor contest re-opens it.
-    for action in ("withdraw", "contest"):
-        r = c.post(f"{url}{action}/")
-        assert r.status_code == 409 and r.json()["code"] == "conflict", r.json()
+    assert r.json()["actions"] == ["withdraw"]
+    # A contest does not re-open a decision; an unpaid one may be withdrawn.
+    r = c.post(f"{url}contest/")
+    assert r.status_code == 409 and r.json()["code"] == "conflict", r.json()
     assert c.get(url).json()["status"] == Status.DECIDED
+    r = c.post(f"{url}withdraw/")
+    assert r.status_code == 200 and r.json()["status"] == Status.WITHDRAWN
 
 
 def test_it_withdraws_a_scored_request(world, api_for, no_enqueue):

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from portal.audit.models import AuditEvent
 from portal.requests import lifecycle
-from portal.requests.lifecycle import NEW, STAFF, TABLE, Action, InvalidTransition
+from portal.requests.lifecycle import NEW, PRINCIPAL, SYSTEM, TABLE, Action, InvalidTransition
 from portal.requests.models import AidRequest, Status
 from portal.requests.reasons import Reason, ReasonCode
 from portal.stats.services import stats_rebuild
@@ -37,15 +37,13 @@ def _request_in(world, state: str, reason: str = "", serial: int = 1) -> AidRequ
 
 def _take(world, req: AidRequest, action: str) -> AidRequest:
     rule = TABLE.get((None if req._state.adding else req.status, action))
-    if rule is None or rule.by == STAFF:
-        scope = scope_for(world.user("pedagogue_a"))
-    elif rule.by == lifecycle.REVIEWER:
-        scope = scope_for(world.user("district_reviewer"))
-    else:
-        scope = None
+    persona = {PRINCIPAL: "principal_a", lifecycle.REVIEWER: "district_reviewer"}.get(
+        rule.by if rule is not None else lifecycle.STAFF, "pedagogue_a"
+    )
+    scope = scope_for(world.user(persona)) if rule is None or rule.by != SYSTEM else None
     with transaction.atomic():
         locked = req if req._state.adding else lifecycle.lock(req.pk)
-        return lifecycle.transition(locked, action, scope=scope, actor=world.user("pedagogue_a"))
+        return lifecycle.transition(locked, action, scope=scope, actor=world.user(persona))
 
 
 @pytest.mark.parametrize("state", Status.values)
@@ -127,7 +125,7 @@ def test_it_refuses_a_transition_outside_a_transaction(world):
         (Status.SCORING, ["withdraw"]),
         (Status.SCORED, ["decide", "contest", "withdraw"]),
         (Status.NEEDS_REVIEW, ["resubmit", "withdraw"]),
-        (Status.DECIDED, []),
+        (Status.DECIDED, ["withdraw"]),  # no decision awaits a signature: no sign / refuse
         (Status.WITHDRAWN, []),
     ],
 )
@@ -140,14 +138,21 @@ def test_it_derives_the_allowed_actions_from_the_table(world, state, expected):
     assert lifecycle.allowed_actions(req, None) == []
 
 
-def test_it_leaves_decided_only_by_an_appeal():
-    appeal_steps = {
+def test_it_leaves_decided_only_by_signature_an_unpaid_withdrawal_or_an_appeal():
+    from_decided = {key[1]: rule for key, rule in TABLE.items() if key[0] == Status.DECIDED}
+    assert set(from_decided) == {
+        Action.SIGN,
+        Action.REFUSE_SIGNATURE,
+        Action.WITHDRAW,
         Action.APPEAL,
         Action.APPEAL_UPHOLD,
         Action.APPEAL_REVISE,
         Action.APPEAL_RESCORE,
     }
-    assert {key[1] for key in TABLE if key[0] == Status.DECIDED} == appeal_steps
+    assert from_decided[Action.SIGN].targets == (Status.DECIDED,)
+    assert from_decided[Action.REFUSE_SIGNATURE].targets == (Status.SCORED,)
+    assert {from_decided[Action.SIGN].by, from_decided[Action.REFUSE_SIGNATURE].by} == {PRINCIPAL}
+    assert all(rule.guard is not None for rule in from_decided.values())
     assert not [key for key in TABLE if key[0] == Status.WITHDRAWN]
     assert (Status.NEEDS_REVIEW, Action.CONTEST) not in TABLE
 
