@@ -21,9 +21,12 @@ def decided(
     score(req)
     user = world.user(persona)
     extra = {"amount_kzt": 40000} if outcome == "approve" else {"reason": "Проверено комиссией"}
-    services.aid_request_decide(
+    decision = services.aid_request_decide(
         scope=scope_for(user), actor=user, aid_request=req, outcome=outcome, **extra
     )
+    if decision.awaits_signature:  # against the recommendation: the principal signs
+        principal = world.user("principal_a")
+        services.aid_request_sign(scope=scope_for(principal), actor=principal, aid_request=req)
     req.refresh_from_db()
     return req
 

@@ -139,9 +139,14 @@ def test_rescored_scores_the_corrected_card_and_the_school_decides_again(
     from portal.requests import services as request_services
 
     with django_capture_on_commit_callbacks(execute=True):
-        request_services.aid_request_decide(
+        decision = request_services.aid_request_decide(
             scope=scope_for(user), actor=user, aid_request=req, outcome="reject", reason="Снова"
         )
+        if decision.awaits_signature:
+            principal = world.user("principal_a")
+            request_services.aid_request_sign(
+                scope=scope_for(principal), actor=principal, aid_request=req
+            )
     new_letter = Letter.objects.get(request=req, status="issued")
     assert Letter.objects.get(request=req, status="superseded").superseded_by == new_letter
 
