@@ -53,6 +53,12 @@ RLS_TABLES: dict[str, str] = {
     "portal_appealattachment": ("EXISTS (SELECT 1 FROM portal_appeal a WHERE a.id = appeal_id)"),
     # migration 0015: payments, visible with their decision
     "portal_payment": "EXISTS (SELECT 1 FROM portal_decision d WHERE d.id = decision_id)",
+    # migration 0018: the schools' budgets and the retention records of the requests
+    "portal_budget": "komek_school_visible(school_id)",
+    "portal_retentionhold": "EXISTS (SELECT 1 FROM portal_aidrequest r WHERE r.id = request_id)",
+    "portal_retentionerasure": (
+        "EXISTS (SELECT 1 FROM portal_aidrequest r WHERE r.id = request_id)"
+    ),
 }
 
 #: SQL that makes a raw connection cross-school (for processes outside Django's connection).

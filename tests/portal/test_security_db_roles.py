@@ -265,6 +265,52 @@ def test_payments_follow_the_scope_of_their_decision(world, two_schools, as_app)
     assert Payment.objects.count() == 0
 
 
+def test_budgets_follow_the_scope_of_their_school(world, two_schools, as_app, client_for):
+    from portal.budgets.models import Budget
+
+    Budget.objects.create(school=world.school_a, academic_year="2026-2027", amount_kzt=10)
+    Budget.objects.create(school=world.school_c, academic_year="2026-2027", amount_kzt=20)
+    finance = client_for("district_finance")
+    as_app()
+    db_scope_clear()
+    assert Budget.objects.count() == 0
+    db_scope_apply(scope_for(world.user("district_finance")))  # Kazybek Bi: school_a only
+    assert list(Budget.objects.values_list("amount_kzt", flat=True)) == [10]
+    db_scope_apply(scope_for(world.user("ministry_analyst")))
+    assert Budget.objects.count() == 2
+    db_scope_clear()
+    assert finance.get("/budgets/").status_code == 200
+
+
+def test_appeals_follow_the_scope_and_the_reviewer_works_as_the_application_role(
+    world, no_enqueue, as_app, client_for, settings, tmp_path
+):
+    from portal.appeals.models import Appeal, AppealAttachment
+    from portal.appeals.services import appeal_file
+    from tests.portal.appeals.helpers import decided, png_file
+
+    settings.MEDIA_ROOT = tmp_path
+    req = decided(world)
+    user = world.user("pedagogue_a")
+    appeal = appeal_file(
+        scope=scope_for(user), actor=user, aid_request=req, reason="Доводы", files=[png_file()]
+    )
+    reviewer, other = client_for("district_reviewer"), client_for("district_reviewer_tem")
+    as_app()
+    db_scope_clear()
+    assert Appeal.objects.count() == 0 and AppealAttachment.objects.count() == 0
+    assert reviewer.get(f"/appeals/{appeal.public_id}/").status_code == 200
+    assert other.get(f"/appeals/{appeal.public_id}/").status_code == 404
+    r = reviewer.post(
+        f"/api/v1/appeals/{appeal.public_id}/decision/",
+        {"outcome": "upheld", "note": "Проверено"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    db_scope_clear()
+    assert Appeal.objects.count() == 0
+
+
 def test_a_real_application_connection_cannot_become_the_owner(role):
     """Over its own login (not SET ROLE from the owner's session): no way up."""
     import psycopg
