@@ -480,6 +480,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AppealOutcomeEnum": "portal.appeals.models.Appeal.Outcome",
+        "DecisionOutcomeEnum": "portal.requests.models.Decision.Outcome",
+    },
 }
 
 # --- Security (production values when DEBUG is off) ------------------------------------------

@@ -161,6 +161,7 @@ class AidRequestAppealView(AppealAPIView):
 
 class AppealListView(AppealAPIView):
     @extend_schema(
+        operation_id="appeals_list",
         parameters=[
             OpenApiParameter("state", str, enum=list(selectors.FILTERS)),
             OpenApiParameter("page", int),
