@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from schools.demo import demo_totp_secret, enroll_mfa
 from schools.identifiers import make_identifier
 from schools.models import District, Membership, Region, Role, School
-from schools.services import geography_ensure, staff_member_create
+from schools.services import geography_ensure
 
 PASSWORD = "Correct-Horse-42"
 
@@ -76,43 +76,115 @@ def _school(district: District, n: int, seed: int) -> School:
 
 @pytest.fixture
 def world(db) -> World:
-    geography_ensure()
+    return build_world()
+
+
+# The second factor of each persona as stored by allauth (encrypted TOTP secret, recovery-code
+# seed): enrolled for real in the first world of the session, copied into every later one.
+_MFA_ROWS: dict[str, list[tuple[str, dict]]] = {}
+_PASSWORD_HASH: list[str] = []
+
+
+def _unit_kwargs(w: World, unit: str | None) -> dict:
+    if not unit:
+        return {}
+    obj = getattr(w, unit)
+    return {{School: "school", District: "district", Region: "region"}[type(obj)]: obj}
+
+
+def _enroll_all(users: dict) -> None:
+    """Every user but ``nomfa`` with TOTP and recovery codes, as ``enroll_mfa`` leaves them."""
+    from allauth.mfa.models import Authenticator
+
+    rows = []
+    for username, user in users.items():
+        if username == "nomfa":
+            continue
+        if username not in _MFA_ROWS:
+            enroll_mfa(user, demo_totp_secret(username))
+            _MFA_ROWS[username] = list(
+                Authenticator.objects.filter(user=user).values_list("type", "data")
+            )
+            continue
+        rows += [Authenticator(user=user, type=t, data=d) for t, d in _MFA_ROWS[username]]
+    Authenticator.objects.bulk_create(rows)
+
+
+def _geography() -> None:
+    """The reference regions and districts (as ``geography_ensure``), inserted in two writes
+    into an empty database."""
+    from schools import services
+
+    if Region.objects.exists():
+        geography_ensure()
+        return
+    regions = Region.objects.bulk_create(Region(**r) for r in services.REGIONS)
+    by_code = {r.code: r for r in regions}
+    District.objects.bulk_create(
+        District(code=code, region=by_code[region], kind=kind, name_ru=ru, name_kk=kk, name_en=en)
+        for code, region, kind, ru, kk, en, _count in services.DISTRICTS
+    )
+
+
+def build_world() -> World:
+    """The world in a few set-based writes (users, memberships, groups, authenticators): the
+    same rows ``staff_member_create`` and ``enroll_mfa`` write, at a fraction of the queries."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+
+    _geography()
     kar, shy = Region.objects.get(code="KAR"), Region.objects.get(code="SHY")
     kaz, tem, alf = (District.objects.get(code=c) for c in ("KAR-KAZ", "KAR-TEM", "SHY-ALF"))
     w = World(
         kar, shy, kaz, tem, alf, _school(kaz, 1, 11), _school(tem, 2, 22), _school(alf, 3, 33), {}
     )
-    for persona, (role, unit) in PERSONAS.items():
-        kwargs = {}
-        if unit:
-            obj = getattr(w, unit)
-            key = {School: "school", District: "district", Region: "region"}[type(obj)]
-            kwargs[key] = obj
-        m = staff_member_create(
-            username=persona,
-            full_name=f"Тестов {persona}",
-            email=f"{persona}@test.kz",
-            role=role,
-            unit_kwargs=kwargs,
-            password=PASSWORD,
-        )
-        enroll_mfa(m.user, demo_totp_secret(persona))
-        w.users[persona] = m.user
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(make_password(PASSWORD))
+    password = _PASSWORD_HASH[0]
     User = get_user_model()
-    su = User.objects.create_superuser("superuser", "su@test.kz", PASSWORD)
-    enroll_mfa(su, demo_totp_secret("superuser"))
-    w.users["superuser"] = su
-    w.users["norole"] = User.objects.create_user("norole", "norole@test.kz", PASSWORD)
-    enroll_mfa(w.users["norole"], demo_totp_secret("norole"))
-    w.users["nomfa"] = staff_member_create(
+    admin_roles = {Role.RULES_ADMIN, Role.AUDITOR}
+    users = {
+        persona: User(
+            username=persona,
+            email=f"{persona}@test.kz",
+            is_staff=role in admin_roles,
+            last_name="Тестов",
+            first_name=persona,
+            password=password,
+        )
+        for persona, (role, _unit) in PERSONAS.items()
+    }
+    users["superuser"] = User(
+        username="superuser",
+        email="su@test.kz",
+        is_staff=True,
+        is_superuser=True,
+        password=password,
+    )
+    users["norole"] = User(username="norole", email="norole@test.kz", password=password)
+    users["nomfa"] = User(
         username="nomfa",
-        full_name="Без MFA",
         email="nomfa@test.kz",
-        role=Role.PEDAGOGUE,
-        unit_kwargs={"school": w.school_a},
-        password=PASSWORD,
-    ).user
-    assert Membership.objects.count() == len(PERSONAS) + 1
+        last_name="Без",
+        first_name="MFA",
+        password=password,
+    )
+    User.objects.bulk_create(users.values())
+    staff = [(p, role, unit, f"Тестов {p}") for p, (role, unit) in PERSONAS.items()]
+    staff.append(("nomfa", Role.PEDAGOGUE, "school_a", "Без MFA"))
+    Membership.objects.bulk_create(
+        Membership(user=users[p], full_name=name, role=role, **_unit_kwargs(w, unit))
+        for p, role, unit, name in staff
+    )
+    groups = {g.name: g for g in Group.objects.filter(name__in=admin_roles)}
+    through = User.groups.through
+    through.objects.bulk_create(
+        through(user_id=users[p].pk, group_id=groups[role].pk)
+        for p, (role, _unit) in PERSONAS.items()
+        if role in groups
+    )
+    _enroll_all(users)
+    w.users.update(users)
     return w
 
 
