@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,27 +122,3 @@ def disputable_fields(*, scope: Scope, request: Any) -> list[tuple[str, str, Any
     if decision is None or decision.assessment is None:
         return []
     return corrections.leaves(decision.assessment.card or {})
-
-
-@dataclass(frozen=True)
-class AppealCounts:
-    open: int
-    overdue: int
-    decided: int
-    upheld: int
-    revised: int
-    rescored: int
-
-
-def appeal_counts(*, school_ids: Any, today: dt.date | None = None) -> AppealCounts:
-    """Counts only (no family): the appeals of these schools (district statistics)."""
-    today = today or timezone.localdate()
-    row = Appeal.objects.filter(school_id__in=list(school_ids)).aggregate(
-        open=Count("id", filter=Q(status=Appeal.Status.OPEN)),
-        overdue=Count("id", filter=Q(status=Appeal.Status.OPEN, answer_due__lt=today)),
-        decided=Count("id", filter=Q(status=Appeal.Status.DECIDED)),
-        upheld=Count("id", filter=Q(outcome=Appeal.Outcome.UPHELD)),
-        revised=Count("id", filter=Q(outcome=Appeal.Outcome.REVISED)),
-        rescored=Count("id", filter=Q(outcome=Appeal.Outcome.RESCORED)),
-    )
-    return AppealCounts(**row)
