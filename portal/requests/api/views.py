@@ -50,6 +50,15 @@ class AidRequestAPIView(ScopedAPIView):
             )
         return super().handle_exception(exc)
 
+    def filtered(self, params: dict[str, Any]) -> Any:
+        """The scope's requests by the list's validated filters (the list and the search)."""
+        return selectors.aid_requests_for_scope(
+            scope=self.scope,
+            filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
+            search=params.get("q", ""),
+            sort=params.get("sort") or "-created",
+        )
+
     def detail_response(self, aid_request: AidRequest, code: int = 200) -> Response:
         view = selectors.aid_request_view(scope=self.scope, aid_request=aid_request)
         data = s.AidRequestDetailSerializer(
@@ -66,13 +75,7 @@ class AidRequestListCreateView(AidRequestAPIView):
     def get(self, request: Request) -> Response:
         query = s.AidRequestListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        params = query.validated_data
-        qs = selectors.aid_requests_for_scope(
-            scope=self.scope,
-            filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
-            search=params.get("q", ""),
-            sort=params.get("sort") or "-created",
-        )
+        qs = self.filtered(query.validated_data)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         audit_record(
@@ -119,12 +122,7 @@ class AidRequestSearchView(AidRequestAPIView):
         query = s.AidRequestSearchSerializer(data=request.data)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        qs = selectors.aid_requests_for_scope(
-            scope=self.scope,
-            filters={k: params.get(k) for k in (*selectors.FILTERS, "category")},
-            search=params.get("q", ""),
-            sort=params.get("sort") or "-created",
-        )
+        qs = self.filtered(params)
         from rest_framework.settings import api_settings
 
         paginator = Paginator(qs, api_settings.PAGE_SIZE)
