@@ -180,6 +180,64 @@ def profile_in_process(n: int, school, user, guardian: str, today: dt.date) -> N
         print(f"    {tt * 1000 / len(ids):6.2f}  {name} ({short}:{line})")
 
 
+CHUNK_STEPS = {
+    "claim (lock, queued → scoring, set-based)": ("portal/requests/services.py", "_claim_for_scoring"),
+    "card fetch: one batch call (client)": ("scoring/sources.py", "_post_batch"),
+    "card parse + validate": ("scoring/sources.py", "validate_fetched"),
+    "assessment build (engine, trace)": ("scoring/services.py", "assessment_build"),
+    "  of which the engine": ("scoring/engine.py", "assess"),
+    "bulk inserts (assessments, scorings)": ("portal/requests/services.py", "effects"),
+    "state UPDATE + audit + statistics": ("portal/requests/lifecycle.py", "transition_many"),
+    "  of which audit rows": ("portal/audit/services.py", "audit_record_many"),
+    "  of which statistics rollup": ("portal/stats/services.py", "done"),
+    "metrics (Redis)": ("portal/metrics.py", "_send"),
+}  # fmt: skip
+
+
+def profile_chunks(n: int, user, guardian: str, today: dt.date) -> None:
+    """Score ``n`` more requests in this process in chunks, through the batch task's body
+    (cards over HTTP from the simulator's batch endpoint) under cProfile with a CPU clock;
+    print the CPU per request of each step."""
+    import cProfile
+    import pstats
+
+    from portal.requests import tasks
+    from schools.identifiers import make_identifier
+
+    iins, serial = [], 0
+    while len(iins) < n + tasks.SCORING_CHUNK:
+        iin = make_identifier(f"120101{6}{serial:04d}"[:11])
+        serial += 1
+        if iin:
+            iins.append(iin)
+    ids = backlog_create(user, iins, guardian, today)
+    warm, ids = ids[: tasks.SCORING_CHUNK], ids[tasks.SCORING_CHUNK :]
+    tasks.aid_requests_score_batch.run(warm)
+    prof = cProfile.Profile(time.process_time)
+    cpu0 = time.process_time()
+    prof.enable()
+    for start in range(0, len(ids), tasks.SCORING_CHUNK):
+        tasks.aid_requests_score_batch.run(ids[start : start + tasks.SCORING_CHUNK])
+    prof.disable()
+    cpu = time.process_time() - cpu0
+    stats = pstats.Stats(prof)
+    print(f"profile: {len(ids)} requests in chunks of {tasks.SCORING_CHUNK} in this process, "
+          f"{cpu * 1000 / len(ids):.2f} ms CPU each (under cProfile; PostgreSQL and the "
+          "simulator not counted)")  # fmt: skip
+    for label, (path, func) in CHUNK_STEPS.items():
+        total = sum(
+            ct
+            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
+            if name == func and file.endswith(path)
+        )
+        print(f"  {label:44s} {total * 1000 / len(ids):6.3f} ms")
+    top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:15]
+    print("  top functions by own CPU (ms per request):")
+    for (file, line, name), (_cc, _nc, tt, _ct, _callers) in top:
+        short = "/".join(Path(file).parts[-2:])
+        print(f"    {tt * 1000 / len(ids):6.3f}  {name} ({short}:{line})")
+
+
 def profile_submissions(n: int, token: str, guardian: str, today: dt.date) -> None:
     """``n`` API submissions through the whole middleware stack in this process (Django's test
     client, no network), CPU per submission and the heaviest steps."""
@@ -247,6 +305,37 @@ def profile_submissions(n: int, token: str, guardian: str, today: dt.date) -> No
         print(f"  {label:42s} {total * 1000 / len(bodies):6.2f} ms")
 
 
+def backlog_create(user, iins: list[str], guardian: str, today: dt.date) -> list[int]:
+    """The requests saved set-based (the class-list service, not enqueued); their ids."""
+    from portal.requests.batch import aid_requests_submit_batch
+    from schools.scope import scope_for
+
+    scope = scope_for(user)
+    ids: list[int] = []
+    t0 = time.perf_counter()
+    for start in range(0, len(iins), 2000):
+        rows = [
+            (k + 2, {
+                "student_iin": iin, "student_full_name": "Бенч Учащийся", "grade": 5,
+                "guardian_iin": guardian, "guardian_full_name": "Бенч Родитель",
+                "guardian_phone": "+77010000000", "ground": "asp", "aid_kind": "uniform",
+                "amount_kzt": 50851, "academic_year": "2026-2027",
+                "consent_method": "egov_sms", "consent_reference": "bench",
+                "consent_given_on": today - dt.timedelta(days=1),
+                "consent_valid_until": today + dt.timedelta(days=30),
+            })
+            for k, iin in enumerate(iins[start : start + 2000])
+        ]  # fmt: skip
+        result = aid_requests_submit_batch(
+            scope=scope, actor=user, rows=rows, via="bench", enqueue=False
+        )
+        if result.errors:
+            raise SystemExit(f"backlog rows rejected: {result.errors[:3]}")
+        ids += [req.pk for req in result.created]
+    print(f"backlog: {len(ids)} requests saved set-based in {time.perf_counter() - t0:.1f} s")
+    return ids
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=400)
@@ -261,6 +350,12 @@ def main() -> None:
         "serves the sweeper's queue",
     )
     ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
+    ap.add_argument(
+        "--backlog",
+        action="store_true",
+        help="no API submitters: save the requests set-based first (as class lists), then "
+        "send them to the workers in chunks and time the scoring alone (sustained scored/s)",
+    )
     ap.add_argument("--web-nice", type=int, default=10, help="CPU niceness of the API server")
     ap.add_argument(
         "--profile",
@@ -424,12 +519,21 @@ def main() -> None:
                         with lock:
                             errors.append(r.status_code)
 
-        started = time.perf_counter()
-        threads = [threading.Thread(target=submitter) for _ in range(args.submitters)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        if args.backlog:
+            ids = backlog_create(user, iins, guardian, today)
+            base_cpu = cpu_used(procs, pg_before)
+            from portal.requests.tasks import enqueue_scoring
+
+            started = time.perf_counter()
+            enqueue_scoring(ids)
+        else:
+            base_cpu = None
+            started = time.perf_counter()
+            threads = [threading.Thread(target=submitter) for _ in range(args.submitters)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         submitted_in = time.perf_counter() - started
         total = args.requests - len(errors)
         deadline = time.monotonic() + 600
@@ -445,15 +549,17 @@ def main() -> None:
         print(f"requests: {args.requests}, submitters: {args.submitters}, "
               f"simulator latency: {args.latency_ms} ms, workers: {args.workers} × {args.pool} × {args.worker_threads}, "
               f"API server nice {args.web_nice}, offered load: "
-              f"{f'{args.rate:g} requests/s' if args.rate else 'unpaced'}")  # fmt: skip
+              f"{'a backlog saved first, sent in chunks' if args.backlog else f'{args.rate:g} requests/s' if args.rate else 'unpaced'}")  # fmt: skip
         print(f"submit errors: {len(errors)}; not scored: {other}")
         print(f"submitted/s: {total / submitted_in:.1f}")
         print(f"scored/s:    {len(lat) / scored_in:.1f}")
-        if lat:
+        if lat and not args.backlog:  # a backlog waits by design: no latency to report
             p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
             print(f"submit→scored p50: {statistics.median(lat) * 1000:.0f} ms, "
                   f"p95: {p95 * 1000:.0f} ms")  # fmt: skip
         used = cpu_used(procs, pg_before)
+        if base_cpu is not None:  # the scoring phase only
+            used = [(n, sec - b) for (n, sec), (_n, b) in zip(used, base_cpu, strict=True)]
         print("CPU seconds used — " + ", ".join(f"{name}: {sec:.1f}" for name, sec in used))
         if lat:
             per = ", ".join(f"{name}: {sec * 1000 / len(lat):.1f}" for name, sec in used)
@@ -461,7 +567,9 @@ def main() -> None:
             print(f"CPU ms per scored request — {per}; all: {total_ms:.1f}")
             print(f"  (2 cores → at most {2000 / total_ms:.0f} scored/s if nothing else ran)")
         copy_floor(len(lat))
-        if args.profile:
+        if args.profile and args.backlog:
+            profile_chunks(args.profile, user, guardian, today)
+        elif args.profile:
             profile_in_process(args.profile, school, user, guardian, today)
             profile_submissions(args.profile, token, guardian, today)
     finally:

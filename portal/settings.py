@@ -192,6 +192,8 @@ FAMILY_CARD_READ_TIMEOUT = float(os.environ.get("FAMILY_CARD_READ_TIMEOUT", "5")
 FAMILY_CARD_ATTEMPTS = int(os.environ.get("FAMILY_CARD_ATTEMPTS", "3"))
 # The whole card fetch (every attempt, the backoffs and a body that trickles in) ends by then.
 FAMILY_CARD_DEADLINE = float(os.environ.get("FAMILY_CARD_DEADLINE", "20"))
+# fetch_many(): ИИНs per POST v1/cards/batch of the card service (0: one GET per card).
+FAMILY_CARD_BATCH_SIZE = int(os.environ.get("FAMILY_CARD_BATCH_SIZE", "50"))
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 # Retries of the scoring task: transient failures (card service, database) are retried with
@@ -236,6 +238,7 @@ CELERY_TASK_ROUTES = ("portal.celery.route_task",)
 # redelivers it would run twice); tests/portal/test_celery_settings.py checks every task.
 CELERY_TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
     "portal.aid_request_score": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "portal.aid_requests_score_batch": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.aid_requests_requeue_stuck": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.aid_requests_requeue_held": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.rules_impact_preview": (1800, 1900),

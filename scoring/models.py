@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from scoring.card import canonical_json
+from scoring.fields import BulkJSONField
 from scoring.jsondoc import ExactJSONDecoder, ExactJSONEncoder
 from scoring.ruleset import ruleset_problems
 
@@ -227,7 +228,7 @@ class Assessment(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    card = models.JSONField(
+    card = BulkJSONField(
         _("карта семьи (family-card/1)"), encoder=ExactJSONEncoder, decoder=ExactJSONDecoder
     )
     card_sha256 = models.CharField(_("SHA-256 карты"), max_length=64)
@@ -240,8 +241,8 @@ class Assessment(models.Model):
     ruleset_version = models.CharField(_("версия набора правил"), max_length=32)
     category = models.PositiveSmallIntegerField(_("категория"))
     high_welfare = models.BooleanField(_("высокий уровень благосостояния"))
-    markers = models.JSONField(_("сработавшие маркеры"), default=list, blank=True)
-    trace = models.JSONField(_("трассировка расчёта"))
+    markers = BulkJSONField(_("сработавшие маркеры"), default=list, blank=True)
+    trace = BulkJSONField(_("трассировка расчёта"))
     created_at = models.DateTimeField(_("создана"), auto_now_add=True, db_index=True)
     previous = models.ForeignKey(
         "self",

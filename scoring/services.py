@@ -166,6 +166,24 @@ def assessment_create(
     :class:`scoring.ruleset.MissingParameterError` when the rule set lacks the card year's
     ПМ/МЗП; nothing is saved then.
     """
+    assessment = assessment_build(
+        card=card, card_doc=card_doc, ruleset=ruleset, previous=previous, on=on
+    )
+    assessment.save()
+    return assessment
+
+
+def assessment_build(
+    *,
+    card: ParsedCard | None = None,
+    card_doc: CardDocument | None = None,
+    ruleset: RuleSet | None = None,
+    previous: Assessment | None = None,
+    on: dt.date | None = None,
+) -> Assessment:
+    """The assessment :func:`assessment_create` stores, validated and not saved yet (a scoring
+    batch inserts many with one ``bulk_create``). Raises what :func:`assessment_create` raises.
+    """
     parsed = _parsed(card, card_doc)
     today = timezone.localdate()
     _as_of_not_in_future(parsed.card, max(today, on) if on is not None else today)
@@ -188,7 +206,6 @@ def assessment_create(
     assessment.full_clean(
         exclude=["ruleset", "previous"], validate_unique=False, validate_constraints=False
     )
-    assessment.save()
     return assessment
 
 

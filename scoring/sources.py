@@ -52,7 +52,7 @@ from schools.identifiers import is_valid_iin
 from schools.iinkey import iin_ref
 from scoring.card import Card, CardError, ParsedCard, Problem, parse_card_document
 from scoring.circuit import CircuitBreaker, CircuitOpen, redis_client
-from scoring.jsondoc import MAX_DOCUMENT_BYTES
+from scoring.jsondoc import MAX_DOCUMENT_BYTES, JSONDocumentError, load_json_document
 
 __all__ = [
     "CardMalformed",
@@ -86,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "FAMILY_CARD_BREAKER_PROBES": 3,
     "FAMILY_CARD_BREAKER_COOLDOWN": 30.0,
     "FAMILY_CARD_REDIS_PREFIX": "komek:familycard:",
+    "FAMILY_CARD_BATCH_SIZE": 50,
 }
 SIMULATOR_PATH = "/familycard-sim"
 _MAX_BODY_BYTES = MAX_DOCUMENT_BYTES
@@ -264,6 +265,25 @@ class FamilyCardSource(ABC):
     def fetch(self, iin: str) -> FetchedCard:
         """The person's family card, or one of the :class:`CardSourceError` subclasses."""
 
+    def fetch_many(self, iins: Sequence[str]) -> list[FetchedCard | CardSourceError]:
+        """The cards of several people, in order: each a :class:`FetchedCard` or the
+        :class:`CardSourceError` that :meth:`fetch` would raise for it. One at a time here;
+        once the service is unavailable the rest are not asked (the same error)."""
+        out: list[FetchedCard | CardSourceError] = []
+        down: CardServiceUnavailable | None = None
+        for iin in iins:
+            if down is not None:
+                out.append(down)
+                continue
+            try:
+                out.append(self.fetch(iin))
+            except CardServiceUnavailable as exc:
+                down = exc
+                out.append(exc)
+            except CardSourceError as exc:
+                out.append(exc)
+        return out
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (connections)."""
 
@@ -272,6 +292,15 @@ class FamilyCardSource(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def fetch_cards(source: Any, iins: Sequence[str]) -> list[FetchedCard | CardSourceError]:
+    """``source.fetch_many(iins)``; for a source with only ``fetch()`` (any object with the
+    interface's one required method), one card at a time as the base class does."""
+    method = getattr(source, "fetch_many", None)
+    if method is not None:
+        return method(iins)
+    return FamilyCardSource.fetch_many(source, iins)
 
 
 def validate_fetched(doc: Any, iin: str, *, source: str, attempts: int = 1) -> FetchedCard:
@@ -295,6 +324,15 @@ def validate_fetched(doc: Any, iin: str, *, source: str, attempts: int = 1) -> F
 
 
 # --------------------------------------------------------------------------- HTTP client
+
+
+class _NoBatchEndpoint(Exception):
+    """The service has no batch endpoint: ask one card at a time."""
+
+
+_BATCH_MISMATCH = Problem(
+    "cards", "batch.mismatch", gettext_lazy("Ответ сервиса не соответствует запросу.")
+)
 
 
 class _Transient(Exception):
@@ -334,6 +372,7 @@ class HttpFamilyCardSource(FamilyCardSource):
         deadline: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         keep_alive: bool = False,
+        batch_size: int = 50,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -353,6 +392,9 @@ class HttpFamilyCardSource(FamilyCardSource):
         self._expires: float | None = None
         # Shared per thread by get_card_source(): close() keeps the kept-alive connections.
         self.keep_alive = keep_alive
+        # fetch_many(): at most this many ИИНs per POST v1/cards/batch (0: one GET each).
+        self.batch_size = max(0, int(batch_size))
+        self._no_batch = False
 
     # -- public --------------------------------------------------------------------------
 
@@ -419,6 +461,144 @@ class HttpFamilyCardSource(FamilyCardSource):
         raise CardServiceUnavailable(
             last.reason, retry_after=self._retry_hint(last), attempts=attempt
         )
+
+    def fetch_many(self, iins: Sequence[str]) -> list[FetchedCard | CardSourceError]:
+        """Several cards in as few calls as the service allows: ``POST {base}/v1/cards/batch``
+        with up to :attr:`batch_size` ИИНs each (retried, within the deadline and through the
+        breaker, as one fetch). A service without the batch endpoint (404/405/501 on it) is
+        asked one card at a time from then on."""
+        if len(iins) <= 1 or not self.batch_size or self._no_batch:
+            return super().fetch_many(iins)
+        out: list[FetchedCard | CardSourceError] = []
+        for start in range(0, len(iins), self.batch_size):
+            chunk = list(iins[start : start + self.batch_size])
+            if out and isinstance(out[-1], CardServiceUnavailable):
+                out += [out[-1]] * len(chunk)
+                continue
+            out += self._fetch_chunk(chunk)
+        return out
+
+    def _fetch_chunk(self, iins: list[str]) -> list[FetchedCard | CardSourceError]:
+        started = time.perf_counter()
+        outcome, reason = "ok", ""
+        try:
+            return self._batch(iins)
+        except CardServiceUnavailable as exc:
+            outcome, reason = "unavailable", exc.reason
+            return [exc] * len(iins)
+        except _NoBatchEndpoint:
+            self._no_batch = True
+            return super().fetch_many(iins)
+        except CardSourceError as exc:  # the call itself was refused (401, 400, 413, …)
+            outcome = exc.code
+            return [exc] * len(iins)
+        finally:
+            if card_fetch_observed.receivers:
+                card_fetch_observed.send(
+                    sender=type(self),
+                    seconds=time.perf_counter() - started,
+                    outcome=outcome,
+                    reason=reason,
+                )
+
+    def _batch(self, iins: list[str]) -> list[FetchedCard | CardSourceError]:
+        results: dict[int, FetchedCard | CardSourceError] = {}
+        asked = []
+        for k, iin in enumerate(iins):
+            if is_valid_iin(iin):
+                asked.append(k)
+            else:
+                results[k] = CardRequestRejected(None)
+        if not asked:
+            return [results[k] for k in range(len(iins))]
+        last: _Transient | None = None
+        self._expires = self._clock() + self.deadline if self.deadline else None
+        for attempt in range(1, self.attempts + 1):
+            if attempt > 1 and self._remaining() <= 0:
+                break
+            try:
+                self.breaker.before_call()
+            except CircuitOpen as exc:
+                raise CardServiceUnavailable(
+                    "circuit_open", retry_after=exc.retry_after, attempts=attempt - 1
+                ) from None
+            try:
+                items = self._post_batch([iins[k] for k in asked])
+            except CardSourceError:
+                self._succeeded()  # the service answered: it is alive
+                raise
+            except _Transient as exc:
+                self.breaker.record_failure()
+                last = exc
+                logger.warning(
+                    "family card batch of %d: attempt %d/%d failed (%s)",
+                    len(asked),
+                    attempt,
+                    self.attempts,
+                    exc.reason,
+                )
+                if attempt < self.attempts:
+                    pause = self._backoff(attempt, exc.retry_after)
+                    if pause >= self._remaining():
+                        break
+                    self._sleep(pause)
+                continue
+            self._succeeded()
+            for k, item in zip(asked, items, strict=True):
+                results[k] = self._batch_item(iins[k], item, attempt)
+            return [results[k] for k in range(len(iins))]
+        assert last is not None
+        raise CardServiceUnavailable(
+            last.reason, retry_after=self._retry_hint(last), attempts=attempt
+        )
+
+    def _batch_item(self, iin: str, item: Any, attempt: int) -> FetchedCard | CardSourceError:
+        status = item.get("status") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or item.get("iin") != iin:
+            return CardMalformed([_BATCH_MISMATCH])
+        if status == 200:
+            try:
+                return validate_fetched(
+                    item.get("card"), iin, source=self.base_url, attempts=attempt
+                )
+            except CardSourceError as exc:
+                return exc
+        if status == 404:
+            return CardNotFound()
+        if status in _TRANSIENT_STATUSES or (isinstance(status, int) and status >= 500):
+            return CardServiceUnavailable("http_5xx", retry_after=None, attempts=attempt)
+        return CardRequestRejected(status if isinstance(status, int) else None)
+
+    def _post_batch(self, iins: list[str]) -> list[Any]:
+        """One batch exchange → the answer's items (one per ИИН, in order)."""
+        url = f"{self.base_url}/v1/cards/batch"
+        try:
+            with self.client.stream(
+                "POST", url, json={"iins": iins}, timeout=self._attempt_timeout()
+            ) as response:
+                status = response.status_code
+                if status in (404, 405, 501):
+                    raise _NoBatchEndpoint()
+                if status in _TRANSIENT_STATUSES or status >= 500:
+                    reason = "http_429" if status == 429 else "http_5xx"
+                    raise _Transient(reason, _retry_after_header(response))
+                if status != 200:
+                    raise CardRequestRejected(status)
+                body = self._read_body(response, self._remaining, limit=_MAX_BODY_BYTES * len(iins))
+        except httpx.TimeoutException:
+            raise _Transient("timeout") from None
+        except httpx.TransportError:
+            raise _Transient("connection") from None
+        except httpx.DecodingError:
+            raise _Transient("connection") from None
+        try:
+            doc = load_json_document(body, max_bytes=None)
+        except JSONDocumentError:
+            raise _Transient("connection") from None  # a cut-off or garbled answer
+        items = doc.get("cards") if isinstance(doc, dict) else None
+        if not isinstance(items, list) or len(items) != len(iins):
+            raise _Transient("connection")
+        return items
 
     def probe(self) -> tuple[bool, str]:
         """Is the card endpoint answering? ``GET {base}/v1/cards`` without an ИИН: a 4xx
@@ -534,7 +714,9 @@ class HttpFamilyCardSource(FamilyCardSource):
 
     @staticmethod
     def _read_body(
-        response: httpx.Response, remaining: Callable[[], float] = lambda: float("inf")
+        response: httpx.Response,
+        remaining: Callable[[], float] = lambda: float("inf"),
+        limit: int = _MAX_BODY_BYTES,
     ) -> bytes:
         chunks: list[bytes] = []
         size = 0
@@ -542,7 +724,7 @@ class HttpFamilyCardSource(FamilyCardSource):
             if remaining() <= 0:  # a body trickling in: the whole fetch is out of time
                 raise _Transient("timeout")
             size += len(chunk)
-            if size > _MAX_BODY_BYTES:
+            if size > limit:
                 raise CardMalformed(
                     [Problem("", "body.too_large", gettext_lazy("Ответ сервиса слишком большой."))]
                 )
@@ -619,6 +801,7 @@ def _source_config() -> tuple[Any, ...]:
         "FAMILY_CARD_DEADLINE", "FAMILY_CARD_BREAKER_FAILURES", "FAMILY_CARD_BREAKER_RATE",
         "FAMILY_CARD_BREAKER_WINDOW", "FAMILY_CARD_BREAKER_PROBES",
         "FAMILY_CARD_BREAKER_COOLDOWN", "FAMILY_CARD_REDIS_PREFIX", "FAMILY_CARD_API_KEY",
+        "FAMILY_CARD_BATCH_SIZE",
         "PORTAL_BASE_URL", "REDIS_URL",
     )  # fmt: skip
     return tuple(_setting(n) for n in names)
@@ -652,4 +835,5 @@ def new_card_source(*, keep_alive: bool = False) -> HttpFamilyCardSource:
         api_key=str(getattr(settings, "FAMILY_CARD_API_KEY", "") or ""),
         deadline=float(_setting("FAMILY_CARD_DEADLINE")),
         keep_alive=keep_alive,
+        batch_size=int(_setting("FAMILY_CARD_BATCH_SIZE")),
     )

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scoring.fields import BulkJSONField
+
 
 class AuditEvent(models.Model):
     """Append-only: a PostgreSQL trigger refuses UPDATE and DELETE (migration 0002).
@@ -28,7 +30,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OK)
-    detail = models.JSONField(default=dict, blank=True)
+    detail = BulkJSONField(default=dict, blank=True)
 
     # The register of processing (portal.privacy.register) reads this declaration.
     PERSONAL_DATA = {

@@ -101,7 +101,7 @@ class AuditAction(models.TextChoices):
     PAYMENTS_VIEW = "payment.list_view", _("просмотр списка платежей")
 
 
-def audit_record(
+def audit_build(
     *,
     action: AuditAction | str,
     scope: Scope | None = None,
@@ -113,7 +113,7 @@ def audit_record(
     outcome: str = AuditEvent.Outcome.OK,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one audit event. `detail` must not contain an ИИН, a name or an income.
+    """One audit event, validated and not saved yet (see :func:`audit_record`).
 
     ``action`` must be an :class:`AuditAction` (or its value): an unknown action is a
     programming error (``ValueError``), never a silently new kind of row.
@@ -138,5 +138,42 @@ def audit_record(
     )
     # Foreign keys come from objects already loaded; the database enforces them.
     event.full_clean(exclude=["actor", "school"], validate_unique=False, validate_constraints=False)
+    return event
+
+
+def audit_record(
+    *,
+    action: AuditAction | str,
+    scope: Scope | None = None,
+    actor: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    school_id: int | None = None,
+    ip: str | None = None,
+    outcome: str = AuditEvent.Outcome.OK,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one audit event. `detail` must not contain an ИИН, a name or an income.
+
+    ``action`` must be an :class:`AuditAction` (or its value): an unknown action is a
+    programming error (``ValueError``), never a silently new kind of row.
+    """
+    event = audit_build(
+        action=action,
+        scope=scope,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        school_id=school_id,
+        ip=ip,
+        outcome=outcome,
+        detail=detail,
+    )
     event.save()
     return event
+
+
+def audit_record_many(events: list[AuditEvent]) -> None:
+    """Append events built by :func:`audit_build` with one INSERT (a set-based transition)."""
+    if events:
+        AuditEvent.objects.bulk_create(events)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.management.base import CommandError
-from django.db import connections, transaction
+from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -178,8 +178,12 @@ def pilot_requests_submit(
     enqueue: bool,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Submit each family's request through ``aid_request_submit`` (as the school's pedagogue),
-    in batches of one transaction each. Skips requests already there. Returns how many."""
+    """Submit the families' requests as each school's pedagogue would upload its class list:
+    one :func:`~portal.requests.batch.aid_requests_submit_batch` per school (every row
+    validated, set-based save, audit, statistics; queued in chunks when ``enqueue``). Skips
+    requests already there (a re-run). Returns how many were created."""
+    from portal.requests.batch import aid_requests_submit_batch
+
     schools = dict(School.objects.filter(connected=True).values_list("bin", "pk"))
     done = set(
         AidRequest.objects.unscoped()
@@ -194,25 +198,29 @@ def pilot_requests_submit(
             role=Role.PEDAGOGUE, user__username__startswith=PILOT_PEDAGOGUE_PREFIX
         )
     }
-    scopes: dict[int, Any] = {}
+    by_school: dict[int, list[PilotFamily]] = {}
+    for f in todo:
+        by_school.setdefault(schools[f.school_bin], []).append(f)
     today = timezone.localdate()
-    submitted = 0
-    for start in range(0, len(todo), SUBMIT_BATCH):
+    submitted = handled = 0
+    reported = 0
+    for school_id, group in by_school.items():
+        user = pedagogues[school_id]
         # Synthetic families: no SMS or e-mail to their (synthetic) guardians.
-        with transaction.atomic(), notices_suppressed():
-            for f in todo[start : start + SUBMIT_BATCH]:
-                school_id = schools[f.school_bin]
-                user = pedagogues[school_id]
-                scope = scopes.get(school_id) or scopes.setdefault(school_id, scope_for(user))
-                try:
-                    services.aid_request_submit(
-                        scope=scope, actor=user, data=_request_data(f, today), enqueue=enqueue
-                    )
-                except services.DuplicateAidRequest:
-                    continue
-                submitted += 1
-        if progress:
-            progress(min(start + SUBMIT_BATCH, len(todo)), len(todo))
+        with notices_suppressed():
+            result = aid_requests_submit_batch(
+                scope=scope_for(user),
+                actor=user,
+                rows=[(k + 2, _request_data(f, today)) for k, f in enumerate(group)],
+                save_valid=True,
+                via="seed",
+                enqueue=enqueue,
+            )
+        submitted += len(result.created)
+        handled += len(group)
+        if progress and (handled - reported >= SUBMIT_BATCH or handled == len(todo)):
+            reported = handled
+            progress(handled, len(todo))
     return submitted
 
 
@@ -229,24 +237,24 @@ def requests_enqueue(ids: Iterable[int]) -> int:
     """(Re-)send ids to Celery: the task is idempotent, duplicates are skipped."""
     from portal.requests import tasks
 
-    n = 0
-    for pk in ids:
-        tasks.aid_request_score.delay(pk)
-        n += 1
-    return n
+    ids = list(ids)
+    tasks.enqueue_scoring(ids)
+    return len(ids)
 
 
 def _score_worker(ids: list[int]) -> None:
     connections.close_all()
+    from portal.requests.tasks import SCORING_CHUNK
     from scoring.sources import get_card_source
 
     source = get_card_source()
     try:
-        for pk in ids:
+        for start in range(0, len(ids), SCORING_CHUNK):
+            chunk = ids[start : start + SCORING_CHUNK]
             try:
-                services.aid_request_score(request_id=pk, source=source)
-            except Exception:  # noqa: BLE001 - the request stays active; a re-run retries it
-                logger.warning("seed: scoring request %s failed", pk, exc_info=True)
+                services.aid_requests_score_many(request_ids=chunk, source=source)
+            except Exception:  # noqa: BLE001 - the requests stay active; a re-run retries them
+                logger.warning("seed: scoring a chunk of %d failed", len(chunk), exc_info=True)
     finally:
         source.close()
         connections.close_all()

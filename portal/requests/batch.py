@@ -213,8 +213,7 @@ def _stats_add(created: list[AidRequest]) -> None:
 def _enqueue_all(ids: list[int]) -> None:
     from portal.requests import tasks
 
-    for pk in ids:
-        tasks.aid_request_score.delay(pk)
+    tasks.enqueue_scoring(ids)
 
 
 @transaction.atomic

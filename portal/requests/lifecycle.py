@@ -413,3 +413,73 @@ def transition(
         detail=audit_detail,
     )
     return req
+
+
+def transition_many(
+    reqs: list[AidRequest],
+    action: str,
+    *,
+    details: dict[int, dict[str, Any]] | None = None,
+    effects: Callable[[], None] | None = None,
+) -> list[AidRequest]:
+    """:func:`transition` for a set of requests the system moves together by one action
+    (the scoring batch: ``start_scoring``, ``score``): every request checked against the table,
+    to the rule's first target with no reason, one statistics read before and after, one
+    UPDATE, one INSERT of the audit rows. Rows locked by the caller, in its transaction.
+    ``details``: the audit detail of each request by primary key. Returns ``reqs``.
+    """
+    from portal.audit.services import audit_build, audit_record_many
+    from portal.stats.services import StatsTrackerMany
+
+    if not connection.in_atomic_block:
+        raise RuntimeError("transition_many() must run inside transaction.atomic()")
+    if not reqs:
+        return reqs
+    states: dict[int, str] = {}
+    targets = set()
+    for req in reqs:
+        if _state_of(req) is NEW:
+            raise ValueError("transition_many() moves saved requests only")
+        rule = check(req, action)
+        if rule.by != SYSTEM:
+            raise ValueError(f"{action} is not a system action")
+        states[req.pk] = req.status
+        targets.add(rule.targets[0])
+    if len(targets) != 1:
+        raise ValueError(f"{action}: the requests would go to different states")
+    (target,) = targets
+    pks = [req.pk for req in reqs]
+    stats = StatsTrackerMany(pks)
+    if effects is not None:
+        effects()
+    now = timezone.now()
+    AidRequest.objects.unscoped().filter(pk__in=pks).update(
+        status=target,
+        status_reason_code="",
+        status_reason_params={},
+        status_changed_at=now,
+        updated_at=now,
+    )
+    for req in reqs:
+        req.status, req.status_reason_code, req.status_reason_params = target, "", {}
+        req.status_changed_at = req.updated_at = now
+    stats.done()
+    audit_action = AUDIT_ACTIONS[action]
+    audit_record_many(
+        [
+            audit_build(
+                action=audit_action,
+                object_type="aid_request",
+                object_id=str(req.public_id),
+                school_id=req.school_id,
+                detail={
+                    "from": states[req.pk],
+                    "to": target,
+                    "attempt": req.attempt,
+                    **((details or {}).get(req.pk) or {}),
+                },
+            )
+            for req in reqs
+        ]
+    )
+    return reqs

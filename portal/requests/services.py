@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -106,6 +107,14 @@ def _enqueue_on_commit(req: AidRequest) -> None:
     # robust: a broker that is down must not turn a saved request into a 500; the request
     # stays queued and the sweeper enqueues it when the broker is back.
     transaction.on_commit(lambda: _enqueue(pk), robust=True)
+
+
+def _enqueue_many_on_commit(ids: list[int]) -> None:
+    """Several requests to score, in chunks (``tasks.enqueue_scoring``), once committed."""
+    from portal.requests import tasks
+
+    if ids:
+        transaction.on_commit(lambda: tasks.enqueue_scoring(ids), robust=True)
 
 
 def latest_scoring(req: AidRequest) -> AidRequestScoring | None:
@@ -375,91 +384,200 @@ def _card_error_reason(exc: Exception) -> Reason:
     return Reason(ReasonCode.CARD_ERROR, {"code": str(getattr(exc, "code", "error"))})
 
 
+@dataclass
+class ScoringBatchResult:
+    """What :func:`aid_requests_score_many` did: the outcome of every request ("scored",
+    "needs_review", "skipped" or "retry"), and for each "retry" the card-service error that
+    held it back (its reason and ``retry_after`` set the retry's countdown)."""
+
+    outcomes: dict[int, str] = field(default_factory=dict)
+    unavailable: dict[int, Exception] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes.values() if o == outcome)
+
+
+RETRY = "retry"
+
+
 def aid_request_score(
     *, request_id: int, final_try: bool = True, source: Any = None, on: dt.date | None = None
 ) -> str:
-    """Score one request (the body of the Celery task). Idempotent and safe concurrently.
+    """Score one request (the body of the Celery task): :func:`aid_requests_score_many` for a
+    set of one. Idempotent and safe concurrently.
 
     Returns the outcome: "scored", "needs_review" or "skipped". Raises
     ``scoring.sources.CardServiceUnavailable`` when the card service is unavailable and this is
     not the final try (the task retries it).
     """
-    from scoring.sources import CardServiceUnavailable, CardSourceError, get_card_source
+    result = aid_requests_score_many(
+        request_ids=[request_id], final_try=final_try, source=source, on=on
+    )
+    if request_id in result.unavailable:
+        raise result.unavailable[request_id]
+    return result.outcomes[request_id]
 
-    # 1. Claim the request in a short transaction.
+
+def _claim_for_scoring(
+    request_ids: list[int], result: ScoringBatchResult, on: dt.date | None
+) -> list[AidRequest]:
+    """Lock the requests, skip those not active or already scored in their attempt, hold back
+    those without a valid consent, move the queued ones to ``scoring`` (one short
+    transaction). Returns the claimed requests."""
     with transaction.atomic():
-        req = lifecycle.lock(request_id)
-        if req.status not in ACTIVE_STATUSES:
-            return "skipped"
-        attempt = req.attempt
-        if AidRequestScoring.objects.filter(request=req, attempt=attempt).exists():
-            return "skipped"
-        problem = req.consent_problem(on)
-        if problem:
-            lifecycle.transition(req, Action.NEEDS_REVIEW, reason=problem)
-            return Status.NEEDS_REVIEW
-        if req.status == Status.QUEUED:
-            lifecycle.transition(req, Action.START_SCORING)
-        iin = req.student_iin
+        reqs = list(
+            AidRequest.objects.unscoped()
+            .select_for_update()
+            .select_related("school")
+            .filter(pk__in=request_ids, status__in=ACTIVE_STATUSES)
+            .order_by("pk")
+        )
+        done = set(
+            AidRequestScoring.objects.filter(request_id__in=[r.pk for r in reqs]).values_list(
+                "request_id", "attempt"
+            )
+        )
+        claimed = []
+        for req in reqs:
+            if (req.pk, req.attempt) in done:
+                continue
+            problem = req.consent_problem(on)
+            if problem:
+                lifecycle.transition(req, Action.NEEDS_REVIEW, reason=problem)
+                result.outcomes[req.pk] = Status.NEEDS_REVIEW
+                continue
+            claimed.append(req)
+        lifecycle.transition_many(
+            [r for r in claimed if r.status == Status.QUEUED], Action.START_SCORING
+        )
+    return claimed
 
-    # 2. Fetch the card outside any lock.
+
+def aid_requests_score_many(
+    *,
+    request_ids: list[int],
+    final_try: bool = True,
+    source: Any = None,
+    on: dt.date | None = None,
+) -> ScoringBatchResult:
+    """Score a set of requests together (a chunk of the queue): claim them in one short
+    transaction, fetch their cards in one call of the card service
+    (:meth:`~scoring.sources.FamilyCardSource.fetch_many`) outside any lock, then write every
+    assessment, scoring row, state, audit row and statistics change set-based in a second short
+    transaction. Idempotent and safe concurrently, like one request at a time: a request no
+    longer active, or already scored in its attempt, is skipped.
+
+    A request whose card service was unavailable is "retry" (its error in
+    ``result.unavailable``) unless ``final_try``: then, like every other card error, it goes to
+    ``needs_review`` with the reason.
+    """
+    from scoring.card import CardError
+    from scoring.models import Assessment, RuleSet
+    from scoring.ruleset import MissingParameterError
+    from scoring.selectors import ruleset_in_force
+    from scoring.services import assessment_build
+    from scoring.sources import (
+        CardServiceUnavailable,
+        CardSourceError,
+        fetch_cards,
+        get_card_source,
+    )
+
+    result = ScoringBatchResult(outcomes=dict.fromkeys(request_ids, "skipped"))
+    # 1. Claim.
+    claimed = _claim_for_scoring(list(request_ids), result, on)
+    if not claimed:
+        return result
+    attempts = {r.pk: r.attempt for r in claimed}
+
+    # 2. Fetch the cards outside any lock.
     card_source = source or get_card_source()
     try:
-        fetched = card_source.fetch(iin)
-    except CardServiceUnavailable as exc:
-        if not final_try:
-            raise
-        return _needs_review_if_current(request_id, attempt, _card_error_reason(exc))
-    except CardSourceError as exc:
-        return _needs_review_if_current(request_id, attempt, _card_error_reason(exc))
+        fetched = fetch_cards(card_source, [r.student_iin for r in claimed])
     finally:
         if source is None:
             card_source.close()
+    ready = {}
+    for req, got in zip(claimed, fetched, strict=True):
+        if isinstance(got, CardServiceUnavailable) and not final_try:
+            result.outcomes[req.pk] = RETRY
+            result.unavailable[req.pk] = got
+        elif isinstance(got, CardSourceError):
+            result.outcomes[req.pk] = _needs_review_if_current(
+                req.pk, req.attempt, _card_error_reason(got)
+            )
+        else:
+            ready[req.pk] = got
+    if not ready:
+        return result
 
-    # 3. Write the assessment and the new state in one short transaction.
-    from scoring.card import CardError
-    from scoring.models import RuleSet
-    from scoring.ruleset import MissingParameterError
-    from scoring.services import assessment_create
-
+    # 3. Write the assessments and the new states in one short transaction.
     with transaction.atomic():
-        req = lifecycle.lock(request_id)
-        if req.status != Status.SCORING or req.attempt != attempt:
-            return "skipped"
-        if AidRequestScoring.objects.filter(request=req, attempt=attempt).exists():
-            return "skipped"
-        previous = latest_scoring(req)
-        try:
-            with transaction.atomic():
-                assessment = assessment_create(
-                    card=fetched.parsed,
-                    previous=previous.assessment if previous else None,
-                    on=on,
-                )
-        except CardError as exc:
-            reason = Reason(
-                ReasonCode.CARD_INVALID,
-                {"count": len(exc.problems), "paths": [p.path for p in exc.problems[:5]]},
+        current = [
+            req
+            for req in AidRequest.objects.unscoped()
+            .select_for_update()
+            .select_related("school")
+            .filter(pk__in=list(ready), status=Status.SCORING)
+            .order_by("pk")
+            if req.attempt == attempts[req.pk]
+        ]
+        done = set(
+            AidRequestScoring.objects.filter(request_id__in=[r.pk for r in current]).values_list(
+                "request_id", "attempt"
             )
-            lifecycle.transition(req, Action.NEEDS_REVIEW, reason=reason)
-            return Status.NEEDS_REVIEW
-        except RuleSet.DoesNotExist:
-            lifecycle.transition(req, Action.NEEDS_REVIEW, reason=Reason(ReasonCode.NO_RULESET))
-            return Status.NEEDS_REVIEW
-        except MissingParameterError:
-            lifecycle.transition(
-                req, Action.NEEDS_REVIEW, reason=Reason(ReasonCode.RULESET_PARAMETER)
-            )
-            return Status.NEEDS_REVIEW
-        lifecycle.transition(
-            req,
-            Action.SCORE,
-            effects=lambda: AidRequestScoring.objects.create(
-                request=req, attempt=attempt, assessment=assessment
-            ),
-            detail={"assessment": str(assessment.public_id), "category": assessment.category},
         )
-    return Status.SCORED
+        current = [r for r in current if (r.pk, r.attempt) not in done]
+        previous = dict(
+            AidRequestScoring.objects.filter(request_id__in=[r.pk for r in current])
+            .order_by("request_id", "-attempt")
+            .distinct("request_id")
+            .values_list("request_id", "assessment_id")
+        )
+        try:
+            ruleset = ruleset_in_force(on=on)
+        except RuleSet.DoesNotExist:
+            ruleset = None
+        scored: list[tuple[AidRequest, Assessment]] = []
+        for req in current:
+            reason = None
+            try:
+                if ruleset is None:
+                    raise RuleSet.DoesNotExist
+                assessment = assessment_build(card=ready[req.pk].parsed, ruleset=ruleset, on=on)
+            except CardError as exc:
+                reason = Reason(
+                    ReasonCode.CARD_INVALID,
+                    {"count": len(exc.problems), "paths": [p.path for p in exc.problems[:5]]},
+                )
+            except RuleSet.DoesNotExist:
+                reason = Reason(ReasonCode.NO_RULESET)
+            except MissingParameterError:
+                reason = Reason(ReasonCode.RULESET_PARAMETER)
+            if reason is not None:
+                lifecycle.transition(req, Action.NEEDS_REVIEW, reason=reason)
+                result.outcomes[req.pk] = Status.NEEDS_REVIEW
+                continue
+            assessment.previous_id = previous.get(req.pk)
+            scored.append((req, assessment))
+
+        def effects() -> None:
+            Assessment.objects.bulk_create([a for _r, a in scored])
+            AidRequestScoring.objects.bulk_create(
+                [AidRequestScoring(request=r, attempt=r.attempt, assessment=a) for r, a in scored]
+            )
+
+        lifecycle.transition_many(
+            [r for r, _a in scored],
+            Action.SCORE,
+            effects=effects,
+            details={
+                r.pk: {"assessment": str(a.public_id), "category": a.category} for r, a in scored
+            },
+        )
+        for req, _a in scored:
+            result.outcomes[req.pk] = Status.SCORED
+    return result
 
 
 @transaction.atomic
@@ -481,7 +599,7 @@ def aid_requests_requeue_stuck(
     )
     for req in stuck:
         lifecycle.transition(req, Action.REQUEUE)
-        _enqueue_on_commit(req)
+    _enqueue_many_on_commit([req.pk for req in stuck])
     return len(stuck)
 
 
@@ -505,7 +623,7 @@ def aid_requests_requeue_card_unavailable(
     for req in held:
         req.attempt += 1
         lifecycle.transition(req, Action.REQUEUE, detail={"after": ReasonCode.CARD_UNAVAILABLE})
-        _enqueue_on_commit(req)
+    _enqueue_many_on_commit([req.pk for req in held])
     return len(held)
 
 

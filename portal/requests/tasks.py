@@ -17,6 +17,7 @@ import logging
 import random
 import time
 import traceback
+from collections import Counter
 
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
@@ -166,6 +167,102 @@ def _score(self, request_id: int, since: float | None, free: int) -> str:  # noq
             outcome=outcome,
         )
         metrics.inc("komek_task_outcomes_total", task="aid_request_score", outcome=outcome)
+
+
+#: Requests per scoring-batch message (class lists, the sweeper, the pilot seed).
+SCORING_CHUNK = 50
+
+
+def enqueue_scoring(request_ids: list[int]) -> None:
+    """Send requests to be scored: in chunks of :data:`SCORING_CHUNK` to the batch task, a
+    single one to :func:`aid_request_score`."""
+    ids = list(request_ids)
+    if len(ids) == 1:
+        aid_request_score.delay(ids[0])
+        return
+    for start in range(0, len(ids), SCORING_CHUNK):
+        aid_requests_score_batch.delay(ids[start : start + SCORING_CHUNK])
+
+
+@shared_task(bind=True, name="portal.aid_requests_score_batch", acks_late=True, max_retries=0)
+def aid_requests_score_batch(self, request_ids: list[int]) -> dict[str, int]:  # noqa: ANN001
+    """Score a chunk of requests set-based (one card call, one write per table). The fast
+    path only: whatever it cannot finish — cards held back by an unavailable service, a
+    database error, a time limit, a bug — goes to :func:`aid_request_score` per request, whose
+    retry policy above decides (idempotent: a request scored meanwhile is skipped)."""
+    with metrics.batched():
+        return _score_batch(list(request_ids))
+
+
+def _score_batch(request_ids: list[int]) -> dict[str, int]:
+    from scoring.sources import CardServiceUnavailable
+
+    started = time.perf_counter()
+    since = time.time()
+    try:
+        result = services.aid_requests_score_many(request_ids=request_ids, final_try=False)
+    except SoftTimeLimitExceeded:
+        logger.warning("scoring batch of %d: the soft time limit was reached", len(request_ids))
+        return _hand_over(request_ids, "time_limit", started)
+    except _DB_ERRORS as exc:
+        _drop_connection()
+        logger.warning("scoring batch: database error (%s), per request", type(exc).__name__)
+        return _hand_over(request_ids, "database", started)
+    except Exception as exc:  # noqa: BLE001 - never leave a chunk in `scoring`
+        logger.error(
+            "scoring batch failed with %s\n%s",
+            type(exc).__name__,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        return _hand_over(request_ids, "internal", started)
+    for pk, exc in result.unavailable.items():
+        circuit = isinstance(exc, CardServiceUnavailable) and exc.reason == "circuit_open"
+        aid_request_score.apply_async(
+            args=(pk,),
+            kwargs={"since": since},
+            countdown=retry_countdown(0, getattr(exc, "retry_after", None), circuit_open=circuit),
+        )
+    scored = [pk for pk, o in result.outcomes.items() if o == "scored"]
+    _observe_waits(scored)
+    counts = Counter(result.outcomes.values())
+    for outcome, n in counts.items():
+        metrics.inc("komek_task_outcomes_total", n, task="aid_request_score", outcome=outcome)
+    metrics.observe(
+        "komek_task_duration_seconds",
+        time.perf_counter() - started,
+        task="aid_requests_score_batch",
+        outcome="ok",
+    )
+    return dict(counts)
+
+
+def _hand_over(request_ids: list[int], cause: str, started: float) -> dict[str, int]:
+    """The chunk failed as a whole: every request becomes a task of its own."""
+    for pk in request_ids:
+        aid_request_score.apply_async(args=(pk,), countdown=retry_countdown(0))
+    metrics.observe(
+        "komek_task_duration_seconds",
+        time.perf_counter() - started,
+        task="aid_requests_score_batch",
+        outcome=cause,
+    )
+    return {"handed_over": len(request_ids)}
+
+
+def _observe_waits(request_ids: list[int]) -> None:
+    from django.utils import timezone
+
+    from portal.requests.models import AidRequest
+
+    if not request_ids:
+        return
+    now = timezone.now()
+    for created in (
+        AidRequest.objects.unscoped()
+        .filter(pk__in=request_ids)
+        .values_list("created_at", flat=True)
+    ):
+        metrics.observe("komek_submit_to_scored_seconds", (now - created).total_seconds())
 
 
 def _observe_wait(request_id: int) -> None:

@@ -85,7 +85,7 @@ def duration_bucket(seconds: float) -> int:
 
 
 _ROW_SQL = """
-SELECT r.school_id, s.district_id, d.region_id, r.created_at, r.academic_year, r.aid_kind,
+SELECT r.id, r.school_id, s.district_id, d.region_id, r.created_at, r.academic_year, r.aid_kind,
        r.ground, r.status, r.amount_kzt,
        (SELECT a.category FROM portal_aidrequestscoring sc
           JOIN scoring_assessment a ON a.id = sc.assessment_id
@@ -101,19 +101,13 @@ SELECT r.school_id, s.district_id, d.region_id, r.created_at, r.academic_year, r
          WHERE dd.request_id = r.id AND r.status = 'decided' AND dd.superseded_at IS NULL
          ORDER BY dd.id DESC LIMIT 1
   ) dec ON true
- WHERE r.id = %s
+ WHERE r.id = ANY(%s)
 """
 
 
-def stats_row_for(request_id: int) -> StatsRow | None:
-    """The bucket a request belongs to now, read from the database (this transaction)."""
-    with connection.cursor() as cur:
-        cur.execute(_ROW_SQL, [request_id])
-        row = cur.fetchone()
-    if row is None:
-        return None
+def _stats_row(row: tuple) -> StatsRow:
     (school_id, district_id, region_id, created_at, year, kind, ground, status, amount,
-     category, first_scored, outcome, approved, against) = row  # fmt: skip
+     category, first_scored, outcome, approved, against) = row[1:]  # fmt: skip
     month = timezone.localtime(created_at).date().replace(day=1)
     bucket = duration_bucket((first_scored - created_at).total_seconds()) if first_scored else None
     return StatsRow(
@@ -132,6 +126,20 @@ def stats_row_for(request_id: int) -> StatsRow | None:
         against=bool(against),
         duration_bucket=bucket,
     )
+
+
+def stats_rows_for(request_ids: list[int]) -> dict[int, StatsRow]:
+    """The buckets of many requests now (this transaction), in one query."""
+    if not request_ids:
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(_ROW_SQL, [list(request_ids)])
+        return {row[0]: _stats_row(row) for row in cur.fetchall()}
+
+
+def stats_row_for(request_id: int) -> StatsRow | None:
+    """The bucket a request belongs to now, read from the database (this transaction)."""
+    return stats_rows_for([request_id]).get(request_id)
 
 
 _COLUMNS = ("district_id", "region_id", *KEY_FIELDS, *MEASURE_FIELDS)
@@ -218,6 +226,38 @@ class StatsTracker:
         if request_id is not None:
             self.request_id = request_id
         stats_apply(self.before, stats_row_for(self.request_id))
+
+
+class StatsTrackerMany:
+    """:class:`StatsTracker` for a set of requests moved together (a scoring batch): one read
+    before, one after, and every change merged per bucket into one upsert per rollup table."""
+
+    def __init__(self, request_ids: list[int]) -> None:
+        self.request_ids = list(request_ids)
+        self.before = stats_rows_for(self.request_ids)
+
+    def done(self) -> None:
+        after = stats_rows_for(self.request_ids)
+        rows: list[tuple[tuple, list[int]]] = []
+        d_rows: list[tuple[tuple, list[int]]] = []
+        for pk in self.request_ids:
+            old, new = self.before.get(pk), after.get(pk)
+            if old == new:
+                continue
+            for row, sign in ((old, -1), (new, 1)):
+                if row is not None:
+                    measures = row.measures(sign)
+                    rows.append(((row.district_id, row.region_id, *row.key()), measures))
+                    d_rows += [((row.region_id, *key), measures) for key in row.district_keys()]
+        n = len(MEASURE_FIELDS)
+        merged = [r for r in _merged(rows) if any(r[-n:])]
+        d_merged = [r for r in _merged(d_rows) if any(r[-n:])]
+        if not merged and not d_merged:
+            return
+        with connection.cursor() as cur:
+            _upsert(cur, TABLE, _COLUMNS, KEY_FIELDS, merged)
+            _upsert(cur, DISTRICT_TABLE, _D_COLUMNS, DISTRICT_KEY_FIELDS, d_merged)
+        _changed()
 
 
 # --------------------------------------------------------------------------- rebuild

@@ -8,5 +8,6 @@ app_name = "familycard-sim"
 
 urlpatterns = [
     path("v1/cards", views.cards, name="cards"),
+    path("v1/cards/batch", views.cards_batch, name="cards-batch"),
     path("v1/health", views.health, name="health"),
 ]

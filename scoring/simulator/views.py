@@ -13,11 +13,13 @@
 A "malformed" fault turns a 200 answer into a card that fails validation; a "trickle" fault sends
 a 200 answer in 64-byte pieces with ``trickle_ms`` between them (a body that never quite stalls).
 
+``POST v1/cards/batch``: the cards of up to 100 ИИНs in one call (see :func:`cards_batch`).
+
 ``GET v1/health``: liveness, the faults in force and the counts of loaded data. No faults apply.
 
 Never anonymous: every call presents the shared secret ``FAMILY_CARD_SIM_SECRET`` as
 ``Authorization: Bearer …`` (the portal's card client sends ``FAMILY_CARD_API_KEY``, which
-defaults to it); otherwise 401. No CSRF (GET only), no sessions: the views touch nothing of
+defaults to it); otherwise 401. No CSRF (a bearer secret, never a cookie), no sessions: the views touch nothing of
 the portal. The simulator is installed and mounted only when ``FAMILY_CARD_SIM_ENABLED``.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hmac
+import json
 import random
 import time
 from typing import Any
@@ -34,7 +37,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from schools.identifiers import is_valid_iin
 from scoring.jsondoc import canonical_json
@@ -134,21 +137,90 @@ def cards(request: HttpRequest) -> HttpResponse:
     if region is not None and region not in REGIONS:
         return _error(400, "invalid_region", _("Параметр region должен быть KAR или SHY"))
 
-    if selectors.simulated_person_is_unknown(iin):
-        return _not_found()
-    doc = selectors.simulated_card_for_iin(iin)
+    doc = _card_for(iin, as_of, region)
     if doc is None:
-        if is_hash_unknown(iin, int(settings.FAMILY_CARD_SIM_UNKNOWN_PERMILLE)):
-            return _not_found()
-        try:
-            doc = generate_card(iin, as_of=as_of, region=region)
-        except PersonNotFound:
-            return _not_found()
+        return _not_found()
     if _roll(faults.malformed_rate):
         doc = _malformed(doc)
     if faults.trickle_ms:
         return _trickle(canonical_json(doc), faults.trickle_ms / 1000)
     return _json(200, doc)
+
+
+def _card_for(iin: str, as_of: dt.date, region: str | None) -> dict[str, Any] | None:
+    """The card in which ``iin`` is a member (steps 3–6 of the module docstring), or None."""
+    if selectors.simulated_person_is_unknown(iin):
+        return None
+    doc = selectors.simulated_card_for_iin(iin)
+    if doc is None:
+        if is_hash_unknown(iin, int(settings.FAMILY_CARD_SIM_UNKNOWN_PERMILLE)):
+            return None
+        try:
+            doc = generate_card(iin, as_of=as_of, region=region)
+        except PersonNotFound:
+            return None
+    return doc
+
+
+#: At most this many ИИНs in one ``POST v1/cards/batch``.
+BATCH_MAX = 100
+_BATCH_BODY_MAX = 64 * 1024
+
+
+@csrf_exempt
+@require_POST
+def cards_batch(request: HttpRequest) -> HttpResponse:
+    """``POST v1/cards/batch`` with ``{"iins": [...], "as_of"?: "YYYY-MM-DD", "region"?: …}``:
+    the cards of up to :data:`BATCH_MAX` people in one answer, in the order asked,
+    ``{"cards": [{"iin": …, "status": 200, "card": {…}} | {"iin": …, "status": 404|400,
+    "error": …}]}``. Faults apply to the call as to one GET (latency, timeout, error, trickle);
+    a "malformed" fault breaks single cards."""
+    if not _authorised(request):
+        return _unauthorised()
+    faults, _source = faults_mod.current_faults()
+    faults_mod.request_counted()
+    failure = _inject_faults(faults)
+    if failure is not None:
+        return failure
+    if len(request.body) > _BATCH_BODY_MAX:
+        return _error(413, "too_large", _("Слишком большой запрос"))
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "invalid_json", _("Тело запроса должно быть JSON-объектом"))
+    iins = body.get("iins") if isinstance(body, dict) else None
+    if (
+        not isinstance(iins, list)
+        or not 1 <= len(iins) <= BATCH_MAX
+        or not all(isinstance(i, str) for i in iins)
+    ):
+        return _error(
+            400,
+            "invalid_iins",
+            _("Поле iins должно быть списком от 1 до %(max)d ИИН") % {"max": BATCH_MAX},
+        )
+    raw_as_of = body.get("as_of")
+    as_of = _parse_as_of(raw_as_of if isinstance(raw_as_of, str) else None)
+    if as_of is None or (raw_as_of is not None and not isinstance(raw_as_of, str)):
+        return _error(400, "invalid_as_of", _("Параметр as_of должен быть датой ГГГГ-ММ-ДД"))
+    region = body.get("region") or None
+    if region is not None and region not in REGIONS:
+        return _error(400, "invalid_region", _("Параметр region должен быть KAR или SHY"))
+    items: list[dict[str, Any]] = []
+    for iin in iins:
+        if not is_valid_iin(iin):
+            items.append({"iin": iin, "status": 400, "error": "invalid_iin"})
+            continue
+        doc = _card_for(iin, as_of, region)
+        if doc is None:
+            items.append({"iin": iin, "status": 404, "error": "not_found"})
+            continue
+        if _roll(faults.malformed_rate):
+            doc = _malformed(doc)
+        items.append({"iin": iin, "status": 200, "card": doc})
+    if faults.trickle_ms:
+        return _trickle(canonical_json({"cards": items}), faults.trickle_ms / 1000)
+    return _json(200, {"cards": items})
 
 
 def _trickle(body: bytes, pause: float) -> StreamingHttpResponse:

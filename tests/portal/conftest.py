@@ -22,6 +22,7 @@ def no_enqueue(monkeypatch):
     """Record the ids the services would send to Celery (on commit) instead of sending them."""
     sent: list[int] = []
     monkeypatch.setattr(services, "_enqueue_on_commit", lambda req: sent.append(req.pk))
+    monkeypatch.setattr(services, "_enqueue_many_on_commit", lambda ids: sent.extend(ids))
     return sent
 
 

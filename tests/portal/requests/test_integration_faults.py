@@ -211,3 +211,72 @@ def test_the_api_acknowledges_a_submission_while_the_broker_is_down(
     assert req.status == Status.QUEUED
     private_broker.start()
     wait_for(lambda: status_of(req) == Status.SCORED, 150, "scored once the broker is back")
+
+
+# --------------------------------------------------------------------------- chunks
+
+
+def class_list(world, n: int, first: int = 600) -> list[AidRequest]:
+    from portal.requests import batch
+    from schools.scope import scope_for
+    from tests.portal.factories import request_data
+
+    user = world.user("pedagogue_a")
+    iins: list[str] = []
+    serial = first
+    while len(iins) < n:
+        iin = student_iin(serial)
+        serial += 1
+        if iin not in iins:
+            iins.append(iin)
+    rows = [(k + 2, request_data(student_iin=iin)) for k, iin in enumerate(iins)]
+    result = batch.aid_requests_submit_batch(scope=scope_for(user), actor=user, rows=rows)
+    assert result.saved and not result.errors
+    return list(result.created)
+
+
+def all_scored(reqs: list[AidRequest]) -> bool:
+    ids = [r.pk for r in reqs]
+    return AidRequest.objects.filter(pk__in=ids, status=Status.SCORED).count() == len(ids)
+
+
+def test_a_class_list_is_scored_in_chunks_with_one_card_call_each(idle_pipeline, world):
+    idle_pipeline.start()
+    reqs = class_list(world, 60)
+    wait_for(lambda: all_scored(reqs), 60, "the class list scored")
+    assert sim_faults.requests_seen() == 2  # chunks of 50 and 10, one batch call each
+    no_duplicates()
+
+
+def test_a_chunk_under_30_percent_errors_falls_back_per_request_and_scores_all(
+    idle_pipeline, world
+):
+    idle_pipeline.start(SCORING_TASK_MAX_RETRIES="8", SCORING_RETRY_BACKOFF_BASE="0.1")
+    sim_faults.faults_set(error_rate=0.3)
+    reqs = class_list(world, 60)
+    wait_for(lambda: all_scored(reqs), 120, "the class list scored")
+    no_duplicates()
+
+
+def test_a_worker_killed_mid_chunk_loses_nothing_and_scores_once(idle_pipeline, world):
+    from portal.requests import services
+
+    idle_pipeline.start()
+    sim_faults.faults_set(latency_ms=2500)
+    reqs = class_list(world, 20)
+    ids = [r.pk for r in reqs]
+    wait_for(
+        lambda: AidRequest.objects.filter(pk__in=ids, status=Status.SCORING).count() == 20,
+        30,
+        "the chunk claimed",
+    )
+    time.sleep(0.3)  # the worker waits for the slow card service
+    idle_pipeline.kill()
+    sim_faults.faults_reset()
+    idle_pipeline.start()
+    import datetime as dt
+
+    assert services.aid_requests_requeue_stuck(older_than=dt.timedelta(0)) == 20
+    wait_for(lambda: all_scored(reqs), 60, "scored after the restart")
+    time.sleep(1.0)
+    no_duplicates()

@@ -152,7 +152,7 @@ def test_it_retries_database_errors(world, no_enqueue, settings):
 def test_a_non_card_failure_ends_in_needs_review_scoring_failed(world, no_enqueue):
     req = submit(world)
     with (
-        mock.patch("scoring.services.assessment_create", side_effect=ZeroDivisionError("a bug")),
+        mock.patch("scoring.services.assessment_build", side_effect=ZeroDivisionError("a bug")),
         mock.patch("scoring.sources.get_card_source", return_value=FakeSource()),
     ):
         assert tasks.aid_request_score.apply(args=[req.pk]).get() == Status.NEEDS_REVIEW
