@@ -438,15 +438,15 @@ def cmd_demo(port: int, seed: bool) -> int:
     # The logins first: a newcomer can sign in while the pilot is being seeded.
     _manage(env, "demo_logins", "--url", f"http://127.0.0.1:{port}/")
     if seed:
-        # The pilot world: 317 schools, staff, 22,382 requests scored over HTTP from the
-        # simulator by the same service as the Celery task, in 3 local processes (measured the
-        # fastest on 2 cores; plain `seed_demo` enqueues Celery tasks instead). Idempotent: a
-        # second `make demo` continues, never duplicates.
+        # The pilot world: 317 schools, staff, 22,382 requests submitted as each school's
+        # class list and scored by the running Celery worker through the real pipeline (chunks
+        # of 50, cards in one call of the simulator's batch endpoint). Idempotent: a second
+        # `make demo` continues, never duplicates.
         seeded = time.monotonic()
-        _log("seeding the pilot (manage.py seed_demo --workers 3); the portal is usable meanwhile")
+        _log("seeding the pilot (manage.py seed_demo); the portal is usable meanwhile")
         seeder.append(
             subprocess.Popen(
-                [PY, "manage.py", "seed_demo", "--workers", "3"],
+                [PY, "manage.py", "seed_demo"],
                 cwd=BASE_DIR,
                 env=env,
                 start_new_session=True,

@@ -43,9 +43,16 @@ money = st.one_of(st.just(0), st.integers(0, 400_000))
 def card_docs(draw: st.DrawFn) -> dict:
     as_of = draw(st.dates(dt.date(2024, 1, 1), dt.date(2026, 12, 31)))
     members = []
+    used: set[str] = set()
     for i in range(draw(st.integers(1, 7))):
         birth = draw(st.dates(dt.date(1935, 1, 1), as_of))
         sex = draw(st.sampled_from(["M", "F"]))
+        # The first issuable serial from i + 1 may repeat a member's ИИН of the same birth
+        # date and sex: a card never lists one person twice.
+        serial = i + 1
+        while (iin := b.iin_for(birth, sex, serial=serial)) in used:
+            serial += 1
+        used.add(iin)
         members.append(
             b.member(
                 relation="applicant" if i == 0 else draw(st.sampled_from(RELATIONS)),
@@ -61,7 +68,7 @@ def card_docs(draw: st.DrawFn) -> dict:
                 education=draw(st.sampled_from(EDUCATION)),
                 employment=draw(st.sampled_from(EMPLOYMENT)),
                 informal_work_signal=draw(st.booleans()),
-                iin=b.iin_for(birth, sex, serial=i + 1),
+                iin=iin,
             )
         )
     area = draw(
