@@ -325,8 +325,16 @@ def allowed_actions(req: AidRequest, scope: Scope | None) -> list[str]:
 
 
 def lock(pk: int) -> AidRequest:
-    """The request row, locked until the end of the transaction (concurrent writers wait)."""
-    return AidRequest.objects.unscoped().select_for_update().select_related("school").get(pk=pk)
+    """The request row, locked until the end of the transaction (concurrent writers wait).
+    Only the request's row (``of=("self",)``): the joined school row stays unlocked, or every
+    request of a school would queue behind one another and deadlock against inserts that
+    check the school's key."""
+    return (
+        AidRequest.objects.unscoped()
+        .select_for_update(of=("self",))
+        .select_related("school")
+        .get(pk=pk)
+    )
 
 
 def submit_state_for_bulk(req: AidRequest, reason: Reason | None) -> None:

@@ -427,7 +427,7 @@ def _claim_for_scoring(
     with transaction.atomic():
         reqs = list(
             AidRequest.objects.unscoped()
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("school")
             .filter(pk__in=request_ids, status__in=ACTIVE_STATUSES)
             .order_by("pk")
@@ -516,7 +516,7 @@ def aid_requests_score_many(
         current = [
             req
             for req in AidRequest.objects.unscoped()
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("school")
             .filter(pk__in=list(ready), status=Status.SCORING)
             .order_by("pk")

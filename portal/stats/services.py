@@ -172,9 +172,18 @@ def _merged(rows: list[tuple[tuple, list[int]]]) -> list[list]:
     return [[*key, *measures] for key, measures in out.items()]
 
 
+def _lock_order(rows: list[list]) -> list[list]:
+    """Rows in one order for every writer (by their key columns): concurrent transactions
+    that move requests between the same buckets take the row locks in the same order and never
+    deadlock."""
+    n = len(MEASURE_FIELDS)
+    return sorted(rows, key=lambda row: tuple(str(v) for v in row[:-n]))
+
+
 def _upsert(cur: Any, table: str, columns: tuple, key: tuple, rows: list[list]) -> None:
     if not rows:
         return
+    rows = _lock_order(rows)
     sql = _SQL_CACHE.get((table, len(rows)))
     if sql is None:
         sql = _SQL_CACHE[(table, len(rows))] = _upsert_sql(table, columns, key, len(rows))
@@ -197,8 +206,8 @@ def stats_apply(old: StatsRow | None, new: StatsRow | None) -> None:
             rows.append([row.district_id, row.region_id, *row.key(), *measures])
             d_rows += [[row.region_id, *key, *measures] for key in row.district_keys()]
     with connection.cursor() as cur:
-        cur.executemany(_UPSERT_SQL, rows)
-        cur.executemany(_D_UPSERT_SQL, d_rows)
+        cur.executemany(_UPSERT_SQL, _lock_order(rows))
+        cur.executemany(_D_UPSERT_SQL, _lock_order(d_rows))
     _changed()
 
 
@@ -207,6 +216,10 @@ def _changed() -> None:
     transaction's own reads) and once more when it commits (everyone's)."""
     from portal.stats.selectors import stats_generation_bump
 
+    if connection.in_atomic_block and any(
+        func is stats_generation_bump for _sids, func, _robust in connection.run_on_commit
+    ):
+        return  # this transaction bumped already (and bumps again when it commits)
     stats_generation_bump()
     transaction.on_commit(stats_generation_bump)
 
