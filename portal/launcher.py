@@ -99,11 +99,12 @@ def _machine_sim_secret() -> str:
     return path.read_text().strip()
 
 
-def _machine_secret_key() -> str:
-    """The demo's SECRET_KEY, random and kept under var/ (0600): sessions survive restarts."""
+def _machine_secret(name: str = "demo-secret-key") -> str:
+    """A demo secret, random and kept under var/<name> (0600): it survives restarts (sessions
+    for SECRET_KEY; the stored ИИН digests stay searchable for IIN_HMAC_KEY)."""
     import secrets
 
-    path = VAR / "demo-secret-key"
+    path = VAR / name
     if not path.exists():
         VAR.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
@@ -119,6 +120,7 @@ DEMO_KEYS = (
     "CELERY_BROKER_URL",
     "DEBUG",
     "SECRET_KEY",
+    "IIN_HMAC_KEY",
     "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
@@ -138,7 +140,8 @@ def demo_env(env: dict[str, str], port: int) -> dict[str, str]:
     """The demo's settings on top of ``env`` (values already set by the caller win)."""
     env.setdefault("DEBUG", "0")
     if env["DEBUG"] != "1":
-        env.setdefault("SECRET_KEY", _machine_secret_key())
+        env.setdefault("SECRET_KEY", _machine_secret())
+        env.setdefault("IIN_HMAC_KEY", _machine_secret("demo-iin-hmac-key"))
         env.setdefault("SECURE_SSL_REDIRECT", "0")
         env.setdefault("SESSION_COOKIE_SECURE", "0")
         env.setdefault("CSRF_COOKIE_SECURE", "0")

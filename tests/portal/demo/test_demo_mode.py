@@ -18,7 +18,8 @@ def _demo(**given: str) -> dict[str, str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "KOMEK_TESTING", "FAMILY_CARD_SIM_ALLOW_PRODUCTION"}
+        # A newcomer's shell: none of what `make test` exports for the suite.
+        if k not in {"DEBUG", "KOMEK_TESTING", "FAMILY_CARD_SIM_ALLOW_PRODUCTION", "IIN_HMAC_KEY"}
     }
     base.update(SECRET_KEY="demo-test-" + "k" * 50, **given)
     return demo_env(base, 8123)
@@ -29,7 +30,8 @@ def test_the_demo_runs_with_debug_off_over_plain_http():
     assert env["DEBUG"] == "0"
     assert env["SECURE_SSL_REDIRECT"] == "0" and env["SESSION_COOKIE_SECURE"] == "0"
     assert env["FAMILY_CARD_URL"] == "http://127.0.0.1:8123/familycard-sim"
-    assert {"SECRET_KEY", "DEBUG", "FAMILY_CARD_SIM_SECRET"} <= set(DEMO_KEYS)
+    assert {"SECRET_KEY", "IIN_HMAC_KEY", "DEBUG", "FAMILY_CARD_SIM_SECRET"} <= set(DEMO_KEYS)
+    assert len(env["IIN_HMAC_KEY"]) >= 32 and demo_env(dict(env), 8123) == env  # kept
     probe = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
