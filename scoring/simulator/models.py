@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from schools.identifiers import is_valid_iin
+from scoring.fields import BulkJSONField
 from scoring.jsondoc import ExactJSONDecoder, ExactJSONEncoder
 
 
@@ -22,7 +23,7 @@ class SimulatedCard(models.Model):
 
     iin = models.CharField(_("ИИН"), max_length=12, unique=True, validators=[validate_iin])
     family_id = models.CharField(_("идентификатор семьи"), max_length=64, db_index=True)
-    card = models.JSONField(
+    card = BulkJSONField(
         _("карта семьи (family-card/1)"), encoder=ExactJSONEncoder, decoder=ExactJSONDecoder
     )
     card_sha256 = models.CharField(_("SHA-256 карты"), max_length=64)

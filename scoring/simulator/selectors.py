@@ -12,6 +12,16 @@ def simulated_card_for_iin(iin: str) -> dict[str, Any] | None:
     return SimulatedCard.objects.filter(iin=iin).values_list("card", flat=True).first()
 
 
+def simulated_cards_for_iins(iins: list[str]) -> dict[str, dict[str, Any]]:
+    """The loaded cards of several ИИНs at once (those that have one)."""
+    return dict(SimulatedCard.objects.filter(iin__in=iins).values_list("iin", "card"))
+
+
+def simulated_unknown_among(iins: list[str]) -> set[str]:
+    """Which of ``iins`` were marked unknown."""
+    return set(SimulatedUnknownPerson.objects.filter(iin__in=iins).values_list("iin", flat=True))
+
+
 def simulated_person_is_unknown(iin: str) -> bool:
     return SimulatedUnknownPerson.objects.filter(iin=iin).exists()
 

@@ -147,11 +147,22 @@ def cards(request: HttpRequest) -> HttpResponse:
     return _json(200, doc)
 
 
-def _card_for(iin: str, as_of: dt.date, region: str | None) -> dict[str, Any] | None:
-    """The card in which ``iin`` is a member (steps 3–6 of the module docstring), or None."""
-    if selectors.simulated_person_is_unknown(iin):
-        return None
-    doc = selectors.simulated_card_for_iin(iin)
+def _card_for(
+    iin: str,
+    as_of: dt.date,
+    region: str | None,
+    known: tuple[set[str], dict[str, dict[str, Any]]] | None = None,
+) -> dict[str, Any] | None:
+    """The card in which ``iin`` is a member (steps 3–6 of the module docstring), or None.
+    ``known``: the unknown ИИНs and the loaded cards, read for a whole batch at once."""
+    if known is None:
+        if selectors.simulated_person_is_unknown(iin):
+            return None
+        doc = selectors.simulated_card_for_iin(iin)
+    else:
+        if iin in known[0]:
+            return None
+        doc = known[1].get(iin)
     if doc is None:
         if is_hash_unknown(iin, int(settings.FAMILY_CARD_SIM_UNKNOWN_PERMILLE)):
             return None
@@ -206,12 +217,14 @@ def cards_batch(request: HttpRequest) -> HttpResponse:
     region = body.get("region") or None
     if region is not None and region not in REGIONS:
         return _error(400, "invalid_region", _("Параметр region должен быть KAR или SHY"))
+    valid = [iin for iin in iins if is_valid_iin(iin)]
+    known = (selectors.simulated_unknown_among(valid), selectors.simulated_cards_for_iins(valid))
     items: list[dict[str, Any]] = []
     for iin in iins:
         if not is_valid_iin(iin):
             items.append({"iin": iin, "status": 400, "error": "invalid_iin"})
             continue
-        doc = _card_for(iin, as_of, region)
+        doc = _card_for(iin, as_of, region, known)
         if doc is None:
             items.append({"iin": iin, "status": 404, "error": "not_found"})
             continue

@@ -6,8 +6,9 @@
 
 Steps: schools (pilot_network_seed) → demo accounts and staff for every school and unit →
 the synthetic population loaded into the family card simulator → one request per family
-submitted with ``aid_request_submit`` → scored by ``aid_request_score`` (Celery tasks, or the
-same service in local processes), cards fetched over HTTP from the simulator. Idempotent and
+submitted as each school's class list (``aid_requests_submit_batch``) → scored in chunks by the
+Celery worker (``aid_requests_score_batch``; or the same service in local processes with
+``--workers``), cards fetched over HTTP from the simulator's batch endpoint. Idempotent and
 resumable: a re-run skips what exists and continues. Prints counts, never an ИИН or a name.
 """
 
@@ -115,11 +116,16 @@ class Command(BaseCommand):
             return
         t = time.monotonic()
         procs: list[Any] = []
+        from portal.requests.tasks import SCORING_CHUNK
+
         if workers is None:
             # Requests left active by an earlier, interrupted run are sent again (idempotent).
             if len(ids) > fresh:
                 pilot.requests_enqueue(ids)
-            self.say(_("Оценка: %(n)s задач в очереди Celery") % {"n": len(ids)})
+            self.say(
+                _("Оценка: %(n)s заявок в очереди Celery (частями по %(chunk)s)")
+                % {"n": len(ids), "chunk": SCORING_CHUNK}
+            )
         elif workers == 0:
             self.say(_("Оценка в этом процессе: %(n)s заявок") % {"n": len(ids)})
             pilot.requests_score_local(ids, 0)
