@@ -113,13 +113,14 @@ def copy_floor(n: int) -> None:
 
 
 STEPS = {
-    "claim (lock, status → scoring)": ("portal/requests/services.py", "_set_status"),
+    "claim (lock, status → scoring)": ("portal/requests/services.py", "_claim_for_scoring"),
     "card fetch over HTTP (client)": ("scoring/sources.py", "_get"),
     "card parse + validate": ("scoring/sources.py", "validate_fetched"),
-    "assessment (engine + insert)": ("scoring/services.py", "assessment_create"),
-    "audit rows": ("portal/audit/services.py", "audit_record"),
-    "statistics rollup": ("portal/stats/services.py", "done"),
-    "metrics (Redis)": ("portal/metrics.py", "observe"),
+    "assessment build (engine, trace)": ("scoring/services.py", "assessment_build"),
+    "state + audit + statistics (both)": ("portal/requests/lifecycle.py", "transition_many"),
+    "  of which audit rows": ("portal/audit/services.py", "audit_record_many"),
+    "  of which statistics rollup": ("portal/stats/services.py", "done"),
+    "metrics (Redis)": ("portal/metrics.py", "_send"),
 }
 
 
@@ -351,6 +352,11 @@ def main() -> None:
     )
     ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
     ap.add_argument(
+        "--single",
+        action="store_true",
+        help="with --backlog: one aid_request_score message per request instead of chunks",
+    )
+    ap.add_argument(
         "--backlog",
         action="store_true",
         help="no API submitters: save the requests set-based first (as class lists), then "
@@ -385,12 +391,17 @@ def main() -> None:
         "FAMILY_CARD_SIM_SECRET": os.environ.get("FAMILY_CARD_SIM_SECRET")
         or secrets.token_urlsafe(32),
         "CELERY_QUEUE": queue,
+        # The guardian's "request received" SMS goes to the SMS gateway simulator (as in the
+        # demo), on the API server.
+        "SMS_SIM_ENABLED": "1",
+        "SMS_SIM_ALLOW_PRODUCTION": "1",
         "FAMILY_CARD_URL": f"http://127.0.0.1:{sim_port}/familycard-sim",
         "FAMILY_CARD_SIM_REDIS_PREFIX": f"komek:bench:{queue}:sim:",
         "FAMILY_CARD_SIM_LATENCY_MS": str(args.latency_ms),
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
     }
+    env["SMS_SIM_SECRET"] = env["FAMILY_CARD_SIM_SECRET"]
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -525,7 +536,13 @@ def main() -> None:
             from portal.requests.tasks import enqueue_scoring
 
             started = time.perf_counter()
-            enqueue_scoring(ids)
+            if args.single:
+                from portal.requests.tasks import aid_request_score
+
+                for pk in ids:
+                    aid_request_score.delay(pk)
+            else:
+                enqueue_scoring(ids)
         else:
             base_cpu = None
             started = time.perf_counter()

@@ -215,7 +215,7 @@ def cards_batch(request: HttpRequest) -> HttpResponse:
     if as_of is None or (raw_as_of is not None and not isinstance(raw_as_of, str)):
         return _error(400, "invalid_as_of", _("Параметр as_of должен быть датой ГГГГ-ММ-ДД"))
     region = body.get("region") or None
-    if region is not None and region not in REGIONS:
+    if region is not None and (not isinstance(region, str) or region not in REGIONS):
         return _error(400, "invalid_region", _("Параметр region должен быть KAR или SHY"))
     valid = [iin for iin in iins if is_valid_iin(iin)]
     known = (selectors.simulated_unknown_among(valid), selectors.simulated_cards_for_iins(valid))

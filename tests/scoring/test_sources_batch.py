@@ -145,6 +145,9 @@ def test_an_open_breaker_refuses_the_whole_batch_without_a_call(redis_prefix):
         ({"iins": [ADULT] * 101}, "invalid_iins"),
         ({"iins": [ADULT], "as_of": "15.09.2026"}, "invalid_as_of"),
         ({"iins": [ADULT], "region": "ALA"}, "invalid_region"),
+        ({"iins": [ADULT], "region": ["KAR"]}, "invalid_region"),
+        ({"iins": [ADULT], "as_of": 20260915}, "invalid_as_of"),
+        ([ADULT], "invalid_iins"),
     ],
 )
 def test_the_batch_endpoint_names_what_is_wrong(card_service, body, field):
