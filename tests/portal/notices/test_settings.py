@@ -18,3 +18,18 @@ def test_it_registers_the_notice_tasks():
 
     app.loader.import_default_modules()
     assert {"notices.notice_deliver", "notices.notices_requeue_pending"} <= set(app.tasks)
+
+
+def test_the_sms_gateway_client_builds_no_tls_context_per_message():
+    """Each message built a new TLS context (~20 ms of CPU loading the CA bundle)."""
+    import ssl
+    from unittest import mock
+
+    from portal.notices.gateway import SmsGateway
+    from scoring.sources import shared_ssl_context
+
+    shared_ssl_context()
+    with mock.patch.object(ssl, "create_default_context", wraps=ssl.create_default_context) as m:
+        for _ in range(3):
+            SmsGateway(base_url="http://127.0.0.1:9").close()
+    assert m.call_count == 0

@@ -123,3 +123,39 @@ def test_two_approvals_never_both_land(world, no_enqueue):
     assert sorted(r[0] for r in results) == ["conflict", "conflict", "ok"]
     assert Decision.objects.filter(request=req).count() == 1
     assert AidRequest.objects.get(pk=req.pk).status == Status.DECIDED
+
+
+def test_locking_a_request_leaves_its_school_free_for_another_submission(world, no_enqueue):
+    """Deadlocks seen under load: lock() took the joined school row FOR UPDATE, so a scoring
+    chunk and a submission of the same school (whose insert checks the school's key) waited
+    for each other. Only the request's row is locked now."""
+    first = submit(world, student_iin=student_iin(31))
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def submit_meanwhile() -> None:
+        try:
+            outcome.append(submit(world, student_iin=student_iin(45)).status)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    with transaction.atomic():
+        lifecycle.lock(first.pk)
+        other = threading.Thread(target=submit_meanwhile)
+        other.start()
+        assert done.wait(timeout=10), "a submission of the same school waited for the lock"
+    other.join(timeout=10)
+    assert outcome == [Status.QUEUED]
+
+
+def test_scoring_chunks_and_submissions_take_rollup_rows_in_one_order():
+    from portal.stats.services import MEASURE_FIELDS, _lock_order
+
+    n = len(MEASURE_FIELDS)
+    a = [1, 2, 7, "2026-09-01", "queued", *([0] * n)]
+    b = [1, 2, 7, "2026-09-01", "scoring", *([0] * n)]
+    c = [1, 2, 3, "2026-09-01", "scored", *([0] * n)]
+    assert _lock_order([a, b, c]) == _lock_order([c, b, a]) == _lock_order([b, a, c])
