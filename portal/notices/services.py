@@ -56,11 +56,8 @@ def notices_suppressed() -> Iterator[None]:
         _local.suppressed = previous
 
 
-def notices_for_event(*, aid_request: AidRequest, event: str, ref: str) -> list[Notice]:
-    """Outbox rows for ``event`` (idempotent per event, reference and channel)."""
-    if getattr(_local, "suppressed", False):
-        return []
-    req = aid_request
+def _notice_rows(req: AidRequest, event: str, ref: str) -> list[Notice]:
+    """The outbox rows of ``event`` for ``req``, not saved: one per channel."""
     language = req.letter_language
     channels = [(Notice.Channel.SMS, req.guardian_phone)]
     if req.guardian_email:
@@ -72,23 +69,63 @@ def notices_for_event(*, aid_request: AidRequest, event: str, ref: str) -> list[
         else:
             subject = texts.email_subject(event, language)
             body = texts.email_text(req, event, language)
+        rows.append(
+            Notice(
+                idempotency_key=f"{event}:{ref}:{channel}",
+                request=req,
+                event=event,
+                channel=channel,
+                recipient=recipient,
+                language=language,
+                subject=subject,
+                body=body,
+                status=Notice.Status.SKIPPED if req.notices_opt_out else Notice.Status.PENDING,
+            )
+        )
+    return rows
+
+
+def notices_for_event(*, aid_request: AidRequest, event: str, ref: str) -> list[Notice]:
+    """Outbox rows for ``event`` (idempotent per event, reference and channel)."""
+    if getattr(_local, "suppressed", False):
+        return []
+    rows = []
+    for row in _notice_rows(aid_request, event, ref):
+        fields = {f.attname: getattr(row, f.attname) for f in Notice._meta.concrete_fields}
+        defaults = {
+            k: v for k, v in fields.items() if k not in ("id", "idempotency_key", "public_id")
+        }
         notice, created = Notice.objects.get_or_create(
-            idempotency_key=f"{event}:{ref}:{channel}",
-            defaults={
-                "request": req,
-                "event": event,
-                "channel": channel,
-                "recipient": recipient,
-                "language": language,
-                "subject": subject,
-                "body": body,
-                "status": Notice.Status.SKIPPED if req.notices_opt_out else Notice.Status.PENDING,
-            },
+            idempotency_key=row.idempotency_key, defaults=defaults
         )
         if created and notice.status == Notice.Status.PENDING:
             _enqueue_on_commit(notice.pk)
         rows.append(notice)
     return rows
+
+
+def notices_on_submit_many(aid_requests: list[AidRequest]) -> int:
+    """ "Request received" for requests a class list created (new rows: no earlier notice can
+    exist): one INSERT for all, deliveries enqueued on commit. An opt-out given at submission
+    takes the per-request path (it is audited). Returns how many rows were written."""
+    if getattr(_local, "suppressed", False) or not aid_requests:
+        return 0
+    from schools.models import School
+
+    schools = School.objects.in_bulk({r.school_id for r in aid_requests})
+    rows: list[Notice] = []
+    for req in aid_requests:
+        if not AidRequest.school.is_cached(req):
+            req.school = schools[req.school_id]  # the language of the letter, one read
+        if req.notices_opt_out:
+            notices_on_submit(req)
+            continue
+        rows += _notice_rows(req, "received", str(req.public_id))
+    created = Notice.objects.bulk_create(rows)
+    pending = [n.pk for n in created if n.status == Notice.Status.PENDING]
+    if pending:
+        transaction.on_commit(lambda: [_enqueue(pk) for pk in pending], robust=True)
+    return len(created)
 
 
 def notices_on_submit(aid_request: AidRequest) -> None:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import AuditAction, audit_record
+from portal.notices.services import notices_on_submit_many
 from portal.requests import lifecycle
 from portal.requests.models import AidRequest, Status
 from portal.requests.services import SUBMIT_FIELDS
@@ -283,6 +284,7 @@ def aid_requests_submit_batch(
         detail={"via": via, "rows": len(rows), "created": len(created), "invalid": len(errors)},
     )
     _stats_add(created)
+    notices_on_submit_many(created)  # the guardians' "request received", as for one request
     ids = [req.pk for req in created]
     cache.set(_progress_key(batch_id), {"school_id": scope.school_id, "ids": ids}, _PROGRESS_TTL)
     queued = [req.pk for req in created if req.status == Status.QUEUED]

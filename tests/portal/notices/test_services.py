@@ -268,3 +268,35 @@ def test_it_sends_nothing_for_the_synthetic_families_of_the_demo(world, no_enque
         req = submit(world)
     assert not Notice.objects.filter(request=req).exists()
     assert services.notices_for_event(aid_request=req, event="received", ref="x")
+
+
+def test_a_class_list_tells_every_guardian_as_one_submission_does(
+    world, notices_sent, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A class list saved its requests without the guardians' "request received"."""
+    from portal.requests import batch
+    from tests.portal.factories import request_data, student_iin
+
+    monkeypatch.setattr(batch, "_enqueue_all", lambda ids: None)
+    user = world.user("pedagogue_a")
+    rows = [
+        (2, request_data(student_iin=student_iin(70))),
+        (3, request_data(student_iin=student_iin(90), guardian_email="parent@example.kz")),
+        (4, request_data(student_iin=student_iin(110), notices_opt_out=True)),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = batch.aid_requests_submit_batch(scope=scope_for(user), actor=user, rows=rows)
+    assert result.saved and not result.errors
+    first, second, opted_out = result.created
+    got = {
+        (n.request_id, n.channel, n.status, n.idempotency_key)
+        for n in Notice.objects.filter(request__in=result.created)
+    }
+    assert got == {
+        (first.pk, "sms", "pending", f"received:{first.public_id}:sms"),
+        (second.pk, "sms", "pending", f"received:{second.public_id}:sms"),
+        (second.pk, "email", "pending", f"received:{second.public_id}:email"),
+        (opted_out.pk, "sms", "skipped", f"received:{opted_out.public_id}:sms"),
+    }
+    pending = Notice.objects.filter(request__in=result.created, status="pending")
+    assert sorted(notices_sent) == sorted(pending.values_list("pk", flat=True))
