@@ -259,3 +259,23 @@ def notices_sent(request, monkeypatch):
 
         monkeypatch.setattr(notice_services, "_enqueue", sent.append)
     return sent
+
+
+PRODUCTION_MODE_TESTS = "tests/portal/test_production_mode.py"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The production-mode tests' ``collectstatic`` starts in the background when they are
+    collected (it takes ~40 s and needs no database)."""
+    if any(item.nodeid.startswith(PRODUCTION_MODE_TESTS) for item in session.items):
+        from tests.portal.test_production_mode import start_collectstatic
+
+        start_collectstatic()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import sys
+
+    module = sys.modules.get("tests.portal.test_production_mode")
+    if module is not None:
+        module.stop_collectstatic()

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -82,18 +85,45 @@ def _production_env(static_root: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("staticfiles")
-    out = subprocess.run(
+_BACKGROUND: dict[str, Any] = {}
+
+
+def start_collectstatic() -> None:
+    """``collectstatic`` into a scratch directory, in the background (WhiteNoise compresses
+    about 50 MB: ~40 s of CPU). tests/conftest.py starts it as soon as these tests are
+    collected, so it overlaps the tests that run before them; the fixture waits for it."""
+    if "proc" in _BACKGROUND:
+        return
+    root = Path(tempfile.mkdtemp(prefix="komek-static-"))
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - read and closed by the fixture
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=BASE_DIR,
         env={**_production_env(root), "DATABASE_URL": os.environ["DATABASE_URL"]},
-        capture_output=True,
-        text=True,
-        timeout=300,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
-    assert out.returncode == 0, out.stderr[-3000:]
+    _BACKGROUND.update(proc=proc, root=root, log=log)
+
+
+def stop_collectstatic() -> None:
+    proc = _BACKGROUND.get("proc")
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=10)
+    if "root" in _BACKGROUND:
+        shutil.rmtree(_BACKGROUND["root"], ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def static_root() -> Path:
+    start_collectstatic()
+    proc, root, log = _BACKGROUND["proc"], _BACKGROUND["root"], _BACKGROUND["log"]
+    proc.wait(timeout=300)
+    log.seek(0)
+    output = log.read().decode(errors="replace")
+    log.close()
+    assert proc.returncode == 0, output[-3000:]
     assert (root / "staticfiles.json").exists()  # the manifest storage ran
     return root
 
