@@ -29,6 +29,7 @@ from bench.pipeline import postgres_cpu, with_db  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=2000)
+    ap.add_argument("--profile", action="store_true", help="cProfile: the heaviest functions")
     args = ap.parse_args()
     base_url = os.environ["DATABASE_URL"]
     db = (urlparse(base_url).path.lstrip("/") or "komek") + "_classlist"
@@ -95,8 +96,17 @@ def main() -> None:
     pg0, cpu0, wall0 = postgres_cpu(), time.process_time(), time.perf_counter()
     rows = parse_class_list(content, "bench.csv")
     t_parse = time.perf_counter() - wall0
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile(time.process_time)
+        prof.enable()
     result = aid_requests_submit_batch(scope=scope, actor=user, rows=rows, enqueue=False)
     wall = time.perf_counter() - wall0
+    if args.profile:
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(r"(portal|scoring|schools)/", 25)
     cpu = time.process_time() - cpu0 + postgres_cpu() - pg0
     assert result.saved and len(result.created) == args.rows, result.errors[:3]
     print(f"class list: {args.rows} rows (CSV {len(content) // 1024} KB)")

@@ -244,6 +244,7 @@ CELERY_TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
     "portal.rules_impact_preview": (1800, 1900),
     "portal.rules_rescore_open_requests": (3300, 3400),
     "notices.notice_deliver": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "notices.notices_deliver_batch": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "notices.notices_requeue_pending": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.privacy_retention_run": (1800, 1900),
 }

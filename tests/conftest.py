@@ -258,6 +258,7 @@ def notices_sent(request, monkeypatch):
         from portal.notices import services as notice_services
 
         monkeypatch.setattr(notice_services, "_enqueue", sent.append)
+        monkeypatch.setattr(notice_services, "_enqueue_many", sent.extend)
     return sent
 
 

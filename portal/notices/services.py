@@ -124,8 +124,21 @@ def notices_on_submit_many(aid_requests: list[AidRequest]) -> int:
     created = Notice.objects.bulk_create(rows)
     pending = [n.pk for n in created if n.status == Notice.Status.PENDING]
     if pending:
-        transaction.on_commit(lambda: [_enqueue(pk) for pk in pending], robust=True)
+        transaction.on_commit(lambda: _enqueue_many(pending), robust=True)
     return len(created)
+
+
+#: Notices per delivery task of a class list.
+DELIVERY_CHUNK = 50
+
+
+def _enqueue_many(notice_ids: list[int]) -> None:
+    """Deliveries of many notices: one task per chunk (a message per notice cost more than
+    writing the notice)."""
+    from portal.notices import tasks
+
+    for start in range(0, len(notice_ids), DELIVERY_CHUNK):
+        tasks.notices_deliver_batch.delay(notice_ids[start : start + DELIVERY_CHUNK])
 
 
 def notices_on_submit(aid_request: AidRequest) -> None:

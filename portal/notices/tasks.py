@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from celery import shared_task
 from django.conf import settings
 
@@ -23,6 +25,32 @@ def notice_deliver(self, notice_id: int) -> str:  # noqa: ANN001
         return services.notice_deliver(notice_id=notice_id, final_try=final_try)
     except GatewayUnavailable:
         raise self.retry(countdown=retry_countdown(self.request.retries), exc=None) from None
+
+
+@shared_task(name="notices.notices_deliver_batch", acks_late=True)
+def notices_deliver_batch(notice_ids: list[int]) -> dict[str, int]:
+    """Deliver a chunk of notices (a class list's "request received") in one task, one by
+    one. A notice that meets an unavailable gateway, or the rest of the chunk at the time
+    limit, goes to :func:`notice_deliver` and its retries (delivery is idempotent)."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from portal.notices.gateway import GatewayUnavailable
+    from portal.requests.tasks import retry_countdown
+
+    counts: Counter[str] = Counter()
+    ids = list(notice_ids)
+    for k, pk in enumerate(ids):
+        try:
+            counts[services.notice_deliver(notice_id=pk, final_try=False)] += 1
+        except GatewayUnavailable:
+            notice_deliver.apply_async((pk,), countdown=retry_countdown(0))
+            counts["retry"] += 1
+        except SoftTimeLimitExceeded:
+            for rest in ids[k:]:
+                notice_deliver.apply_async((rest,), countdown=retry_countdown(0))
+            counts["handed_over"] += len(ids) - k
+            break
+    return dict(counts)
 
 
 @shared_task(name="notices.notices_requeue_pending", acks_late=True)

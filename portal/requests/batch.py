@@ -32,6 +32,7 @@ from portal.notices.services import notices_on_submit_many
 from portal.requests import lifecycle
 from portal.requests.models import AidRequest, Status
 from portal.requests.services import SUBMIT_FIELDS
+from schools.models import School
 
 MAX_ROWS = 5000
 _PROGRESS_TTL = 24 * 3600
@@ -96,10 +97,11 @@ def validate_rows(
     valid: list[tuple[int, AidRequest]] = []
     seen: dict[tuple, int] = {}
     today = timezone.localdate()
+    school = School.objects.get(pk=scope.school_id)  # once: every row's language reads it
     for line, data in rows:
         row_errors: list[RowError] = []
         values = _coerce(data, line, row_errors)
-        req = AidRequest(school_id=scope.school_id, created_by=actor, **values)
+        req = AidRequest(school=school, created_by=actor, **values)
         try:
             req.full_clean(
                 exclude=["school", "created_by"], validate_unique=False, validate_constraints=False

@@ -18,7 +18,7 @@ from portal.notices.simulator import faults
 from portal.notices.simulator.models import SimulatedSms
 from portal.requests import services as request_services
 from schools.scope import scope_for
-from tests.portal.factories import iin_with_category, score, submit
+from tests.portal.factories import iin_with_category, score, student_iin, submit
 
 
 def _decide(world, req, capture):
@@ -300,3 +300,24 @@ def test_a_class_list_tells_every_guardian_as_one_submission_does(
     }
     pending = Notice.objects.filter(request__in=result.created, status="pending")
     assert sorted(notices_sent) == sorted(pending.values_list("pk", flat=True))
+
+
+def test_a_chunk_of_notices_is_delivered_in_one_task_and_a_failure_retries_alone(
+    world, no_enqueue, gateway
+):
+    from unittest import mock
+
+    from portal.notices import tasks
+
+    reqs = [submit(world, student_iin=student_iin(130 + 20 * k)) for k in range(3)]
+    ids = [Notice.objects.get(request=r).pk for r in reqs]
+    faults.fail_next_set(1)  # the first message meets a gateway error
+    with mock.patch.object(tasks.notice_deliver, "apply_async") as single:
+        counts = tasks.notices_deliver_batch.apply(args=[ids]).get()
+    assert counts == {"retry": 1, "sent": 2}
+    (call,) = single.call_args_list
+    assert call.args[0] == (ids[0],)
+    assert SimulatedSms.objects.count() == 2
+    again = tasks.notices_deliver_batch.apply(args=[ids]).get()  # redelivered chunk
+    assert again == {"sent": 1, "done": 2}
+    assert SimulatedSms.objects.count() == 3
