@@ -25,12 +25,15 @@ operator's own commands see every row.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.db import connection as default_connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +103,17 @@ def db_scope_clear() -> None:
         log.debug("could not clear the row-level security settings", exc_info=True)
 
 
+_cross = threading.local()
+
+
 @contextmanager
 def cross_school(reason: str) -> Iterator[None]:
     """A deliberate cross-school job (``reason`` names it in the debug log): every school's
-    rows are visible inside the block; the previous settings come back after it."""
+    rows are visible inside the block; the previous settings come back after it.
+
+    A connection opened inside the block (Celery's worker closes an obsolete one before each
+    task; a task drops one after a database error) is made cross-school too, as it opens
+    (``connection_created``): otherwise row-level security would hide every row from it."""
     conn = default_connection
     if conn.vendor != "postgresql":
         yield
@@ -117,13 +127,21 @@ def cross_school(reason: str) -> Iterator[None]:
         previous = cur.fetchone()
     log.debug("cross-school database access: %s", reason)
     _set("", "on")
+    _cross.depth = getattr(_cross, "depth", 0) + 1
     try:
         yield
     finally:
+        _cross.depth -= 1
         try:
             _set(*previous)
         except Exception:  # noqa: BLE001 - the connection broke inside the block
             log.debug("could not restore the row-level security settings", exc_info=True)
+
+
+@receiver(connection_created, dispatch_uid="portal.db_scope.cross_school_on_connect")
+def _cross_school_on_connect(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if getattr(_cross, "depth", 0) and connection.vendor == "postgresql":
+        _set("", "on", connection)
 
 
 # --------------------------------------------------------------------------- roles

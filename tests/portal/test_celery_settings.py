@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.conf import settings
 
 from portal.celery import app
@@ -79,3 +80,33 @@ def test_it_limits_every_task_in_settings_below_the_visibility_timeout():
         assert 0 < soft < hard < visibility, name
     scoring_hard = settings.CELERY_TASK_TIME_LIMITS["portal.aid_request_score"][1]
     assert scoring_hard < settings.STUCK_REQUEST_THRESHOLD.total_seconds()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_connection_is_reopened_stays_cross_school():
+    """Seen in the demo (the application's role, row-level security on): the first task after
+    a minute idle saw no row. Celery's Django fixup closes an obsolete connection after our
+    prerun handler set the cross-school setting on it; the new connection had none."""
+    import time
+
+    from celery import signals
+    from django.db import close_old_connections, connection
+
+    from portal.celery import app
+    from portal.db_scope import ALL_SCHOOLS
+
+    def setting() -> str:
+        with connection.cursor() as cur:
+            cur.execute("SELECT coalesce(current_setting(%s, true), '')", [ALL_SCHOOLS])
+            return cur.fetchone()[0]
+
+    task = app.tasks["portal.aid_request_score"]
+    connection.ensure_connection()
+    connection.close_at = time.monotonic() - 1  # older than CONN_MAX_AGE
+    signals.task_prerun.send(sender=task, task_id="t-reopen", task=task, args=(), kwargs={})
+    try:
+        close_old_connections()  # what the worker's Django fixup does before the task
+        assert setting() == "on"
+    finally:
+        signals.task_postrun.send(sender=task, task_id="t-reopen", task=task)
+    assert setting() == ""
