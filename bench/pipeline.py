@@ -124,6 +124,25 @@ STEPS = {
 }
 
 
+def print_steps(stats, steps: dict[str, tuple[str, str]], n: int, top: int = 0) -> None:
+    """CPU per request of each step (cumulative time of ``func`` in ``path``), then the
+    ``top`` functions by their own CPU."""
+    width = max(len(label) for label in steps) + 2
+    for label, (path, func) in steps.items():
+        total = sum(
+            ct
+            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
+            if name == func and file.endswith(path)
+        )
+        print(f"  {label:{width}s} {total * 1000 / n:6.3f} ms")
+    if top:
+        print("  top functions by own CPU (ms per request):")
+        heaviest = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+        for (file, line, name), (_cc, _nc, tt, _ct, _callers) in heaviest:
+            short = "/".join(Path(file).parts[-2:])
+            print(f"    {tt * 1000 / n:6.3f}  {name} ({short}:{line})")
+
+
 def profile_in_process(n: int, school, user, guardian: str, today: dt.date) -> None:
     """Score ``n`` more requests in this process (the same task body the worker runs, the card
     fetched over HTTP from the simulator) under cProfile with a CPU-time clock; print the CPU
@@ -167,18 +186,7 @@ def profile_in_process(n: int, school, user, guardian: str, today: dt.date) -> N
     stats = pstats.Stats(prof)
     print(f"profile: {len(ids)} scoring tasks in this process, {cpu * 1000 / len(ids):.1f} ms "
           f"CPU each (this process only; PostgreSQL and the simulator not counted)")  # fmt: skip
-    for label, (path, func) in STEPS.items():
-        total = sum(
-            ct
-            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
-            if name == func and file.endswith(path)
-        )
-        print(f"  {label:34s} {total * 1000 / len(ids):6.2f} ms")
-    top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:12]
-    print("  top functions by own CPU (ms per request):")
-    for (file, line, name), (_cc, _nc, tt, _ct, _callers) in top:
-        short = "/".join(Path(file).parts[-2:])
-        print(f"    {tt * 1000 / len(ids):6.2f}  {name} ({short}:{line})")
+    print_steps(stats, STEPS, len(ids), top=12)
 
 
 CHUNK_STEPS = {
@@ -225,18 +233,7 @@ def profile_chunks(n: int, user, guardian: str, today: dt.date) -> None:
     print(f"profile: {len(ids)} requests in chunks of {tasks.SCORING_CHUNK} in this process, "
           f"{cpu * 1000 / len(ids):.2f} ms CPU each (under cProfile; PostgreSQL and the "
           "simulator not counted)")  # fmt: skip
-    for label, (path, func) in CHUNK_STEPS.items():
-        total = sum(
-            ct
-            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
-            if name == func and file.endswith(path)
-        )
-        print(f"  {label:44s} {total * 1000 / len(ids):6.3f} ms")
-    top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:15]
-    print("  top functions by own CPU (ms per request):")
-    for (file, line, name), (_cc, _nc, tt, _ct, _callers) in top:
-        short = "/".join(Path(file).parts[-2:])
-        print(f"    {tt * 1000 / len(ids):6.3f}  {name} ({short}:{line})")
+    print_steps(stats, CHUNK_STEPS, len(ids), top=15)
 
 
 def profile_submissions(n: int, token: str, guardian: str, today: dt.date) -> None:
@@ -297,17 +294,17 @@ def profile_submissions(n: int, token: str, guardian: str, today: dt.date) -> No
         "  of which enqueue (broker)": ("portal/requests/services.py", "_enqueue"),
         "response (detail serializer + view data)": ("portal/requests/api/views.py", "detail_response"),
     }  # fmt: skip
-    for label, (path, func) in steps.items():
-        total = sum(
-            ct
-            for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
-            if name == func and file.endswith(path)
-        )
-        print(f"  {label:42s} {total * 1000 / len(bodies):6.2f} ms")
+    print_steps(stats, steps, len(bodies))
 
 
-def backlog_create(user, iins: list[str], guardian: str, today: dt.date) -> list[int]:
-    """The requests saved set-based (the class-list service, not enqueued); their ids."""
+def backlog_create(
+    user, iins: list[str], guardian: str, today: dt.date, notices: bool = False
+) -> list[int]:
+    """The requests saved set-based (the class-list service, not enqueued); their ids. The
+    guardians' SMS only with ``notices`` (``--notices``): else the scoring is timed alone."""
+    from contextlib import nullcontext
+
+    from portal.notices.services import notices_suppressed
     from portal.requests.batch import aid_requests_submit_batch
     from schools.scope import scope_for
 
@@ -327,9 +324,10 @@ def backlog_create(user, iins: list[str], guardian: str, today: dt.date) -> list
             })
             for k, iin in enumerate(iins[start : start + 2000])
         ]  # fmt: skip
-        result = aid_requests_submit_batch(
-            scope=scope, actor=user, rows=rows, via="bench", enqueue=False
-        )
+        with nullcontext() if notices else notices_suppressed():
+            result = aid_requests_submit_batch(
+                scope=scope, actor=user, rows=rows, via="bench", enqueue=False
+            )
         if result.errors:
             raise SystemExit(f"backlog rows rejected: {result.errors[:3]}")
         ids += [req.pk for req in result.created]
@@ -351,6 +349,11 @@ def main() -> None:
         "serves the sweeper's queue",
     )
     ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
+    ap.add_argument(
+        "--notices",
+        action="store_true",
+        help="with --backlog: the guardians' SMS too (delivered by the worker to the simulator)",
+    )
     ap.add_argument(
         "--single",
         action="store_true",
@@ -531,7 +534,7 @@ def main() -> None:
                             errors.append(r.status_code)
 
         if args.backlog:
-            ids = backlog_create(user, iins, guardian, today)
+            ids = backlog_create(user, iins, guardian, today, notices=args.notices)
             base_cpu = cpu_used(procs, pg_before)
             from portal.requests.tasks import enqueue_scoring
 

@@ -421,7 +421,14 @@ class HttpFamilyCardSource(FamilyCardSource):
     def _fetch(self, iin: str) -> FetchedCard:
         if not is_valid_iin(iin):
             raise CardRequestRejected(None)
-        ref = iin_ref(iin)
+        doc, attempt = self._attempts(lambda: self._get(iin), iin_ref(iin))
+        return validate_fetched(doc, iin, source=self.base_url, attempts=attempt)
+
+    def _attempts(self, call: Callable[[], Any], what: str) -> tuple[Any, int]:
+        """``call()`` through the breaker, retried with backoff on transient failures within
+        the attempts and the deadline: (its result, the attempt that got it). Raises
+        :class:`CardServiceUnavailable` when none succeeded, or the service's own refusal
+        (a :class:`CardSourceError`: the service answered, so it counts as alive)."""
         last: _Transient | None = None
         self._expires = self._clock() + self.deadline if self.deadline else None
         for attempt in range(1, self.attempts + 1):
@@ -430,18 +437,18 @@ class HttpFamilyCardSource(FamilyCardSource):
             try:
                 self.breaker.before_call()
             except CircuitOpen as exc:
-                logger.info("family card %s: circuit open, not calling", ref)
+                logger.info("family card %s: circuit open, not calling", what)
                 raise CardServiceUnavailable(
                     "circuit_open", retry_after=exc.retry_after, attempts=attempt - 1
                 ) from None
             try:
-                doc = self._get(iin)
+                result = call()
             except _Transient as exc:
                 self.breaker.record_failure()
                 last = exc
                 logger.warning(
                     "family card %s: attempt %d/%d failed (%s)",
-                    ref,
+                    what,
                     attempt,
                     self.attempts,
                     exc.reason,
@@ -456,7 +463,7 @@ class HttpFamilyCardSource(FamilyCardSource):
                 self._succeeded()  # the service answered: it is alive
                 raise
             self._succeeded()
-            return validate_fetched(doc, iin, source=self.base_url, attempts=attempt)
+            return result, attempt
         assert last is not None
         raise CardServiceUnavailable(
             last.reason, retry_after=self._retry_hint(last), attempts=attempt
@@ -509,48 +516,13 @@ class HttpFamilyCardSource(FamilyCardSource):
                 asked.append(k)
             else:
                 results[k] = CardRequestRejected(None)
-        if not asked:
-            return [results[k] for k in range(len(iins))]
-        last: _Transient | None = None
-        self._expires = self._clock() + self.deadline if self.deadline else None
-        for attempt in range(1, self.attempts + 1):
-            if attempt > 1 and self._remaining() <= 0:
-                break
-            try:
-                self.breaker.before_call()
-            except CircuitOpen as exc:
-                raise CardServiceUnavailable(
-                    "circuit_open", retry_after=exc.retry_after, attempts=attempt - 1
-                ) from None
-            try:
-                items = self._post_batch([iins[k] for k in asked])
-            except CardSourceError:
-                self._succeeded()  # the service answered: it is alive
-                raise
-            except _Transient as exc:
-                self.breaker.record_failure()
-                last = exc
-                logger.warning(
-                    "family card batch of %d: attempt %d/%d failed (%s)",
-                    len(asked),
-                    attempt,
-                    self.attempts,
-                    exc.reason,
-                )
-                if attempt < self.attempts:
-                    pause = self._backoff(attempt, exc.retry_after)
-                    if pause >= self._remaining():
-                        break
-                    self._sleep(pause)
-                continue
-            self._succeeded()
+        if asked:
+            items, attempt = self._attempts(
+                lambda: self._post_batch([iins[k] for k in asked]), f"batch of {len(asked)}"
+            )
             for k, item in zip(asked, items, strict=True):
                 results[k] = self._batch_item(iins[k], item, attempt)
-            return [results[k] for k in range(len(iins))]
-        assert last is not None
-        raise CardServiceUnavailable(
-            last.reason, retry_after=self._retry_hint(last), attempts=attempt
-        )
+        return [results[k] for k in range(len(iins))]
 
     def _batch_item(self, iin: str, item: Any, attempt: int) -> FetchedCard | CardSourceError:
         status = item.get("status") if isinstance(item, dict) else None
