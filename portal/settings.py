@@ -232,6 +232,9 @@ STUCK_SCORING_AFTER = timedelta(
 STUCK_REQUEST_THRESHOLD = STUCK_SCORING_AFTER  # the older name
 SWEEPER_INTERVAL = float(os.environ.get("SWEEPER_INTERVAL", "10"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Single submissions (and their notices) arriving within this many seconds are scored (and
+# delivered) by one drain task, set-based (portal/coalesce.py).
+COALESCE_WINDOW = float(os.environ.get("COALESCE_WINDOW", "0.05"))
 CELERY_TASK_ROUTES = ("portal.celery.route_task",)
 # Every task's (soft, hard) time limits in seconds, applied through CELERY_TASK_ANNOTATIONS.
 # Each hard limit is below the visibility timeout (a task still running when the broker
@@ -239,12 +242,14 @@ CELERY_TASK_ROUTES = ("portal.celery.route_task",)
 CELERY_TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
     "portal.aid_request_score": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.aid_requests_score_batch": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "portal.aid_requests_drain": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.aid_requests_requeue_stuck": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.aid_requests_requeue_held": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.rules_impact_preview": (1800, 1900),
     "portal.rules_rescore_open_requests": (3300, 3400),
     "notices.notice_deliver": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "notices.notices_deliver_batch": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    "notices.notices_drain": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "notices.notices_requeue_pending": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
     "portal.privacy_retention_run": (1800, 1900),
 }

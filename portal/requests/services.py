@@ -97,9 +97,11 @@ class DuplicateAidRequest(Exception):
 
 
 def _enqueue(request_id: int) -> None:
-    from portal.requests import tasks
+    """One submitted request to score: gathered with whatever else arrives at the same time
+    into one drain task (``portal.coalesce``; the drain scores them set-based)."""
+    from portal.coalesce import SUBMITTED
 
-    tasks.aid_request_score.delay(request_id)
+    SUBMITTED.add([request_id])
 
 
 def _enqueue_on_commit(req: AidRequest) -> None:

@@ -184,6 +184,23 @@ def enqueue_scoring(request_ids: list[int]) -> None:
         aid_requests_score_batch.delay(ids[start : start + SCORING_CHUNK])
 
 
+@shared_task(name="portal.aid_requests_drain", acks_late=True, max_retries=0)
+def aid_requests_drain() -> dict[str, int]:
+    """Score what was submitted one by one since the last drain (``portal.coalesce``), up to
+    :data:`SCORING_CHUNK` at once. A lone request goes to :func:`aid_request_score` and its
+    retry policy unchanged; several are scored set-based as a chunk."""
+    from portal.coalesce import SUBMITTED
+
+    ids = SUBMITTED.take(SCORING_CHUNK)
+    if not ids:
+        return {}
+    if len(ids) == 1:
+        aid_request_score.delay(ids[0])
+        return {"handed_over": 1}
+    with metrics.batched():
+        return _score_batch(ids)
+
+
 @shared_task(bind=True, name="portal.aid_requests_score_batch", acks_late=True, max_retries=0)
 def aid_requests_score_batch(self, request_ids: list[int]) -> dict[str, int]:  # noqa: ANN001
     """Score a chunk of requests set-based (one card call, one write per table). The fast

@@ -70,7 +70,10 @@ def test_a_card_outage_holds_requests_back_and_requeues_them_when_it_recovers(id
 
 
 def test_a_service_with_30_percent_errors_scores_everything_breaker_closed(idle_pipeline, world):
-    idle_pipeline.start(SCORING_TASK_MAX_RETRIES="8", SCORING_RETRY_BACKOFF_BASE="0.1")
+    # One GET per card (no batch endpoint): every card call is seen, and some fail.
+    idle_pipeline.start(
+        SCORING_TASK_MAX_RETRIES="8", SCORING_RETRY_BACKOFF_BASE="0.1", FAMILY_CARD_BATCH_SIZE="0"
+    )
     sim_faults.faults_set(error_rate=0.3)
     reqs = [submit(world, student_iin=student_iin(i)) for i in range(1, 21)]
     for req in reqs:
@@ -279,4 +282,23 @@ def test_a_worker_killed_mid_chunk_loses_nothing_and_scores_once(idle_pipeline, 
     assert services.aid_requests_requeue_stuck(older_than=dt.timedelta(0)) == 20
     wait_for(lambda: all_scored(reqs), 60, "scored after the restart")
     time.sleep(1.0)
+    no_duplicates()
+
+
+def test_single_api_submissions_arriving_together_are_scored_as_one_chunk(idle_pipeline, world):
+    """Issue 12: twenty submissions through the API, one by one, while the worker is busy
+    elsewhere (here: not yet started) become one drain task and one card call."""
+    api = APIClient()
+    api.force_authenticate(world.user("pedagogue_a"))
+    ids = []
+    for i in range(1, 21):
+        r = api.post(
+            "/api/v1/aid-requests/", api_payload(student_iin=student_iin(i)), format="json"
+        )
+        assert r.status_code == 201, r.content
+        ids.append(r.json()["id"])
+    idle_pipeline.start()
+    reqs = list(AidRequest.objects.filter(public_id__in=ids))
+    wait_for(lambda: all_scored(reqs), 60, "the submissions scored")
+    assert sim_faults.requests_seen() == 1  # one batch call for the twenty
     no_duplicates()

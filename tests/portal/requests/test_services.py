@@ -35,13 +35,14 @@ def _as(world, persona):
 
 
 def test_it_enqueues_scoring_on_commit(world, django_capture_on_commit_callbacks):
-    with mock.patch("portal.requests.tasks.aid_request_score.delay") as delay:
+    with mock.patch("portal.coalesce.Coalescer.add", autospec=True) as add:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             req = submit(world)
-        assert not delay.called
+        assert not add.called
         for cb in callbacks:
             cb()
-    delay.assert_called_once_with(req.pk)
+    scoring = [c.args[1] for c in add.call_args_list if c.args[0].name == "scoring"]
+    assert scoring == [[req.pk]]  # gathered for the next drain (portal.coalesce)
     assert req.status == Status.QUEUED
     assert AuditEvent.objects.filter(
         action="aid_request.submit", object_id=str(req.public_id)
@@ -62,11 +63,11 @@ def test_it_never_fetches_without_valid_consent(
     world, overrides, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("portal.requests.tasks.aid_request_score.delay") as delay,
+        mock.patch("portal.coalesce.Coalescer.add", autospec=True) as add,
         django_capture_on_commit_callbacks(execute=True),
     ):
         req = submit(world, **overrides)
-    assert not delay.called
+    assert not [c for c in add.call_args_list if c.args[0].name == "scoring"]
     assert req.status == Status.NEEDS_REVIEW
     assert "огласи" in req.status_reason
     source = FakeSource()

@@ -1,0 +1,99 @@
+"""Single submissions gathered into chunks: one Celery message for what arrives together.
+
+A submission through the API or the form is one request; scoring it in a task of its own
+costs a message, a task start and a card call each. Instead, on commit, its id is appended to
+a Redis list and *one* drain task is scheduled for everything that arrives within
+``COALESCE_WINDOW`` seconds (a flag set with ``NX`` says a drain is already on its way). The
+drain task takes up to a chunk from the list and works on it set-based; if more is waiting it
+schedules the next drain at once.
+
+Ordering makes it safe without locks: a producer pushes, *then* sets the flag; the drain
+clears the flag, *then* takes from the list. Whatever a producer pushes after the drain took
+its chunk finds the flag cleared and schedules a drain of its own. Nothing here is the only
+record of the work: an id lost from the list (Redis flushed, a worker killed after taking it)
+is still a ``queued`` request or a pending notice in PostgreSQL, and the sweepers re-queue
+those (``STUCK_QUEUED_AFTER``, ``NOTICE_STUCK_THRESHOLD``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Coalescer:
+    """``name``: what is gathered (part of the Redis keys); ``task``: the drain task's name."""
+
+    name: str
+    task: str
+
+    def _keys(self) -> tuple[str, str]:
+        from portal.celery import app
+
+        # Per queue: a worker drains what was submitted for its queue (the tests' private
+        # queues, two deployments on one Redis).
+        base = f"komek:coalesce:{self.name}:{app.conf.task_default_queue}"
+        return base + ":ids", base + ":drain"
+
+    def _redis(self):  # noqa: ANN202
+        from scoring.circuit import redis_client
+
+        return redis_client(settings.REDIS_URL)
+
+    def add(self, ids: list[int]) -> None:
+        """Append ``ids`` and schedule a drain unless one is already scheduled. Raises when
+        Redis or the broker is unreachable (callers run it ``on_commit(robust=True)``)."""
+        if not ids:
+            return
+        items, flag = self._keys()
+        window = float(settings.COALESCE_WINDOW)
+        pipe = self._redis().pipeline(transaction=False)
+        pipe.rpush(items, *ids)
+        # The flag outlives the window: a drain lost with the broker is replaced once it
+        # expires (and the sweeper re-queues what it would have taken meanwhile).
+        pipe.set(flag, "1", nx=True, px=int((window + 30) * 1000))
+        _, scheduled_now = pipe.execute()
+        if scheduled_now:
+            self._send(window)
+
+    def _send(self, countdown: float) -> None:
+        from portal.celery import app
+
+        try:
+            app.send_task(self.task, countdown=countdown or None)
+        except Exception:
+            self._redis().delete(self._keys()[1])
+            raise
+
+    def take(self, limit: int) -> list[int]:
+        """The drain's step: clear the flag, then take up to ``limit`` ids (oldest first). If
+        more are waiting, the next drain is scheduled now."""
+        items, flag = self._keys()
+        client = self._redis()
+        client.delete(flag)
+        pipe = client.pipeline(transaction=True)
+        pipe.lrange(items, 0, limit - 1)
+        pipe.ltrim(items, limit, -1)
+        pipe.llen(items)
+        taken, _, left = pipe.execute()
+        if left and client.set(flag, "1", nx=True, px=30_000):
+            try:
+                self._send(0)
+            except Exception:  # noqa: BLE001 - the flag expires; the next submission drains
+                logger.warning("coalesce %s: could not schedule the next drain", self.name)
+        return [int(raw) for raw in taken]
+
+    def waiting(self) -> int:
+        """Ids in the list (the ``komek_queue_depth`` metric, the bench)."""
+        return int(self._redis().llen(self._keys()[0]))
+
+
+#: Submitted requests waiting to be scored (drained by ``portal.aid_requests_drain``).
+SUBMITTED = Coalescer("scoring", "portal.aid_requests_drain")
+#: Notices waiting to be delivered (drained by ``notices.notices_drain``).
+NOTICES = Coalescer("notices", "notices.notices_drain")

@@ -1,0 +1,108 @@
+"""Issue 12: single submissions (and their notices) are gathered into one drain task each
+(portal/coalesce.py) instead of one Celery message per request — against real Redis."""
+
+from __future__ import annotations
+
+import uuid
+from unittest import mock
+
+import pytest
+
+from portal.celery import app
+from portal.coalesce import NOTICES, SUBMITTED
+from portal.notices import services as notice_services
+from portal.notices.models import Notice
+from portal.requests import tasks
+from portal.requests.models import AidRequest, Status
+from tests.portal.factories import FakeSource, student_iin, submit
+
+pytestmark = pytest.mark.django_db
+
+REAL_NOTICE_ENQUEUE = notice_services._enqueue  # before the suite's autouse stand-in
+
+
+@pytest.fixture
+def queue():
+    """A private default queue: the coalescing keys are per queue."""
+    old = app.conf.task_default_queue
+    app.conf.task_default_queue = f"komek-test-coalesce-{uuid.uuid4().hex[:8]}"
+    yield app.conf.task_default_queue
+    for coalescer in (SUBMITTED, NOTICES):
+        coalescer._redis().delete(*coalescer._keys())
+    app.conf.task_default_queue = old
+
+
+@pytest.fixture
+def sent(queue):
+    with mock.patch.object(app, "send_task") as send_task:
+        yield send_task
+
+
+def drains(send_task, name: str = "portal.aid_requests_drain") -> list:
+    return [c for c in send_task.call_args_list if c.args[0] == name]
+
+
+def test_submissions_arriving_together_are_one_drain_task(
+    world, sent, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(notice_services, "_enqueue", REAL_NOTICE_ENQUEUE)
+    with django_capture_on_commit_callbacks(execute=True):
+        reqs = [submit(world, student_iin=student_iin(k)) for k in range(1, 6)]
+    assert len(drains(sent)) == 1  # five submissions, one message (before: five)
+    assert SUBMITTED.waiting() == 5
+    # Their five "request received" SMS are one drain of the notices too.
+    assert len(drains(sent, "notices.notices_drain")) == 1
+    assert NOTICES.waiting() == Notice.objects.filter(request__in=reqs).count() == 5
+
+
+def test_the_drain_takes_a_chunk_and_schedules_the_rest_at_once(queue, sent):
+    SUBMITTED.add(list(range(1, tasks.SCORING_CHUNK + 8)))
+    assert len(drains(sent)) == 1
+    first = SUBMITTED.take(tasks.SCORING_CHUNK)
+    assert first == list(range(1, tasks.SCORING_CHUNK + 1))  # oldest first
+    assert len(drains(sent)) == 2  # the rest is not left for the next submission
+    assert SUBMITTED.take(tasks.SCORING_CHUNK) == list(
+        range(tasks.SCORING_CHUNK + 1, tasks.SCORING_CHUNK + 8)
+    )
+    assert len(drains(sent)) == 2 and SUBMITTED.waiting() == 0
+
+
+def test_a_submission_after_the_drain_started_schedules_its_own(queue, sent):
+    SUBMITTED.add([1])
+    assert SUBMITTED.take(50) == [1]  # the drain cleared the flag before taking
+    SUBMITTED.add([2])
+    assert len(drains(sent)) == 2
+    SUBMITTED.add([3])  # the second drain has not run yet: no third message
+    assert len(drains(sent)) == 2
+    assert SUBMITTED.take(50) == [2, 3]
+
+
+def test_a_broker_that_refuses_leaves_no_flag_behind(queue):
+    with (
+        mock.patch.object(app, "send_task", side_effect=ConnectionError("down")),
+        pytest.raises(ConnectionError),
+    ):
+        SUBMITTED.add([1])
+    with mock.patch.object(app, "send_task") as send_task:
+        SUBMITTED.add([2])  # the next submission schedules the drain of both
+    assert len(drains(send_task)) == 1
+    assert SUBMITTED.take(50) == [1, 2]
+
+
+def test_the_drain_scores_what_arrived_together_as_one_chunk(world, sent, no_enqueue):
+    reqs = [submit(world, student_iin=student_iin(k)) for k in range(1, 5)]
+    SUBMITTED.add([r.pk for r in reqs])
+    source = FakeSource()
+    with mock.patch("scoring.sources.get_card_source", return_value=source):
+        counts = tasks.aid_requests_drain.apply().get()
+    assert counts == {Status.SCORED: 4}
+    assert {AidRequest.objects.get(pk=r.pk).status for r in reqs} == {Status.SCORED}
+    assert tasks.aid_requests_drain.apply().get() == {}  # nothing left
+
+
+def test_a_lone_request_keeps_the_per_request_task_and_its_retry_policy(world, sent, no_enqueue):
+    req = submit(world)
+    SUBMITTED.add([req.pk])
+    with mock.patch.object(tasks.aid_request_score, "delay") as single:
+        assert tasks.aid_requests_drain.apply().get() == {"handed_over": 1}
+    single.assert_called_once_with(req.pk)
