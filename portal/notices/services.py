@@ -15,7 +15,8 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
@@ -28,13 +29,18 @@ from portal.notices import texts
 from portal.notices.models import Notice
 from portal.requests.models import AidRequest
 
+if TYPE_CHECKING:
+    from portal.notices.gateway import SmsGateway
+
 logger = logging.getLogger(__name__)
 
 
 def _enqueue(notice_id: int) -> None:
-    from portal.notices import tasks
+    """One notice to deliver: gathered with the others of the moment into one drain task
+    (``portal.coalesce``)."""
+    from portal.coalesce import NOTICES
 
-    tasks.notice_deliver.delay(notice_id)
+    NOTICES.add([notice_id])
 
 
 def _enqueue_on_commit(notice_id: int) -> None:
@@ -160,18 +166,30 @@ def notices_on_submit(aid_request: AidRequest) -> None:
             actor=submitter,
             ip=None,
         )
-    notices_for_event(aid_request=aid_request, event="received", ref=str(aid_request.public_id))
+    if getattr(_local, "suppressed", False):
+        return
+    # A new request: no notice of it can exist yet, so no get-or-create (one INSERT).
+    rows = Notice.objects.bulk_create(
+        _notice_rows(aid_request, "received", str(aid_request.public_id))
+    )
+    for notice in rows:
+        if notice.status == Notice.Status.PENDING:
+            _enqueue_on_commit(notice.pk)
 
 
 # --------------------------------------------------------------------------- delivery
 
 
-def _send(notice: Notice) -> str:
+def _send(notice: Notice, gateway: SmsGateway | None = None) -> str:
     if notice.channel == Notice.Channel.SMS:
         from portal.notices.gateway import SmsGateway
 
-        with SmsGateway() as gateway:
+        if gateway is not None:  # a chunk's one client (kept-alive connection)
             return gateway.send(
+                to=notice.recipient, text=notice.body, idempotency_key=notice.idempotency_key
+            )
+        with SmsGateway() as own:
+            return own.send(
                 to=notice.recipient, text=notice.body, idempotency_key=notice.idempotency_key
             )
     from portal.notices.gateway import GatewayUnavailable
@@ -190,24 +208,143 @@ def _send(notice: Notice) -> str:
 
 
 def _audit_delivery(notice: Notice, action: AuditAction, outcome: str = "ok") -> None:
-    audit_record(
-        action=action,
-        object_type="notice",
-        object_id=str(notice.public_id),
-        school_id=notice.request.school_id,
-        outcome=outcome,
-        detail={
+    audit_record(**_audit_delivery_fields(notice, action, outcome))
+
+
+def _audit_delivery_fields(notice: Notice, action: AuditAction, outcome: str) -> dict[str, Any]:
+    return {
+        "action": action,
+        "object_type": "notice",
+        "object_id": str(notice.public_id),
+        "school_id": notice.request.school_id,
+        "outcome": outcome,
+        "detail": {
             "aid_request": str(notice.request.public_id),
             "event": notice.event,
             "channel": notice.channel,
             "attempts": notice.attempts,
             "error": notice.last_error,
         },
+    }
+
+
+@dataclass
+class DeliveryBatch:
+    """What :func:`notices_deliver_many` did: an outcome per notice, and the notices that met
+    an unavailable gateway (their caller retries them one by one)."""
+
+    outcomes: dict[int, str]
+    unavailable: list[int]
+
+
+def notices_deliver_many(*, notice_ids: list[int], gateway: SmsGateway) -> DeliveryBatch:
+    """:func:`notice_deliver` for a chunk, set-based around the sends: one transaction claims
+    the pending rows (attempts + 1; an opted-out family's rows skipped), each message goes out
+    through the one open ``gateway``, one transaction records every outcome and its audit
+    rows. Idempotent like the single path: a row no longer pending is "done"."""
+    from portal.audit.services import audit_build, audit_record_many
+    from portal.notices.gateway import GatewayRejected, GatewayUnavailable
+
+    outcomes: dict[int, str] = dict.fromkeys(notice_ids, "done")
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Notice.objects.unscoped()
+            .select_for_update(of=("self",), skip_locked=True)
+            .select_related("request")
+            .filter(pk__in=notice_ids, status=Notice.Status.PENDING)
+            .order_by("pk")
+        )
+        skipped = [n for n in rows if n.request.notices_opt_out]
+        claimed = [n for n in rows if not n.request.notices_opt_out]
+        for notice in skipped:
+            notice.status, notice.updated_at = Notice.Status.SKIPPED, now
+            outcomes[notice.pk] = "skipped"
+        for notice in claimed:
+            notice.attempts += 1
+            notice.updated_at = now
+        _write_delivery_state(skipped + claimed)
+
+    sent: list[tuple[Notice, str]] = []
+    failed: list[Notice] = []
+    unavailable: list[Notice] = []
+    for notice in claimed:
+        try:
+            sent.append((notice, _send(notice, gateway)))
+        except GatewayUnavailable as exc:
+            notice.last_error = exc.code
+            unavailable.append(notice)
+        except GatewayRejected as exc:
+            notice.last_error = exc.code
+            failed.append(notice)
+
+    now = timezone.now()
+    with transaction.atomic():
+        events = []
+        still = set(
+            Notice.objects.unscoped()
+            .select_for_update(of=("self",))
+            .filter(pk__in=[n.pk for n in claimed], status=Notice.Status.PENDING)
+            .values_list("pk", flat=True)
+        )
+        done = []
+        for notice, provider_id in sent:
+            if notice.pk not in still:
+                continue  # opted out (skipped) meanwhile, or delivered by a redelivery
+            notice.status, notice.provider_id = Notice.Status.SENT, provider_id
+            notice.sent_at, notice.last_error, notice.updated_at = now, "", now
+            done.append(notice)
+            outcomes[notice.pk] = "sent"
+            events.append(
+                audit_build(**_audit_delivery_fields(notice, AuditAction.NOTICE_SENT, "ok"))
+            )
+        for notice in failed:
+            if notice.pk not in still:
+                continue
+            notice.status, notice.updated_at = Notice.Status.FAILED, now
+            done.append(notice)
+            outcomes[notice.pk] = "failed"
+            events.append(
+                audit_build(**_audit_delivery_fields(notice, AuditAction.NOTICE_FAILED, "error"))
+            )
+        for notice in unavailable:
+            notice.updated_at = now
+            outcomes[notice.pk] = "retry"
+        _write_delivery_state(done + [n for n in unavailable if n.pk in still])
+        audit_record_many(events)
+    return DeliveryBatch(outcomes=outcomes, unavailable=[n.pk for n in unavailable])
+
+
+def _write_delivery_state(notices: list[Notice]) -> None:
+    """One UPDATE … FROM (VALUES …) for the delivery fields of ``notices`` (each row its own
+    values; the ORM's ``bulk_update`` builds a CASE per field and row, several times dearer)."""
+    if not notices:
+        return
+    from django.db import connection
+
+    values = ", ".join(
+        ["(%s::bigint, %s, %s, %s::timestamptz, %s, %s::int, %s::timestamptz)"] * len(notices)
     )
+    params: list[Any] = []
+    for n in notices:
+        params += [n.pk, n.status, n.provider_id, n.sent_at, n.last_error, n.attempts, n.updated_at]
+    table = Notice._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f'UPDATE "{table}" AS n SET status = v.status, provider_id = v.provider_id, '  # noqa: S608 - the table name is ours
+            "sent_at = v.sent_at, last_error = v.last_error, attempts = v.attempts, "
+            f"updated_at = v.updated_at FROM (VALUES {values}) "
+            "AS v(id, status, provider_id, sent_at, last_error, attempts, updated_at) "
+            "WHERE n.id = v.id",
+            params,
+        )
 
 
-def notice_deliver(*, notice_id: int, final_try: bool = True) -> str:
-    """Deliver one outbox row (the body of the Celery task). Idempotent.
+def notice_deliver(
+    *, notice_id: int, final_try: bool = True, gateway: SmsGateway | None = None
+) -> str:
+    """Deliver one outbox row (the body of the Celery task). Idempotent. ``gateway``: an open
+    SMS client to reuse (a chunk's deliveries share one).
 
     Returns "sent", "skipped", "failed" or "done" (nothing to do). Raises
     :class:`~portal.notices.gateway.GatewayUnavailable` on a transient error when this is not
@@ -232,7 +369,7 @@ def notice_deliver(*, notice_id: int, final_try: bool = True) -> str:
         notice.save(update_fields=["attempts", "updated_at"])
 
     try:
-        provider_id = _send(notice)
+        provider_id = _send(notice, gateway)
     except GatewayUnavailable as exc:
         with transaction.atomic():
             notice = Notice.objects.unscoped().select_for_update().get(pk=notice_id)

@@ -27,6 +27,12 @@ def test_it_delivers_the_guardians_notices_through_a_real_worker(sms_worker, wor
     faults.fail_next_set(1)
     req = submit(world, student_iin=iin_with_category(1, 2), family_language="kk")
     wait_for(lambda: len(_phone(req.guardian_phone)) == 1, 40, "the received SMS")
+    # The outbox row is marked sent just after the gateway answered.
+    wait_for(
+        lambda: Notice.objects.get(request=req, event="received").status == Notice.Status.SENT,
+        10,
+        "the notice recorded as sent",
+    )
     received = Notice.objects.get(request=req, event="received")
     assert received.status == Notice.Status.SENT and received.attempts == 2
     assert "өтінім берді" in _phone(req.guardian_phone)[0]

@@ -17,6 +17,7 @@ from portal.notices.models import Notice
 from portal.notices.simulator import faults
 from portal.notices.simulator.models import SimulatedSms
 from portal.requests import services as request_services
+from portal.requests.models import AidRequest
 from schools.scope import scope_for
 from tests.portal.factories import iin_with_category, score, student_iin, submit
 
@@ -321,3 +322,25 @@ def test_a_chunk_of_notices_is_delivered_in_one_task_and_a_failure_retries_alone
     again = tasks.notices_deliver_batch.apply(args=[ids]).get()  # redelivered chunk
     assert again == {"sent": 1, "done": 2}
     assert SimulatedSms.objects.count() == 3
+
+
+def test_a_chunk_of_notices_costs_the_same_queries_for_two_or_six(world, no_enqueue, gateway):
+    """Issue 12: the chunk is claimed, recorded and audited set-based around the sends."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.notices import tasks
+
+    reqs = [submit(world, student_iin=student_iin(150 + 10 * k)) for k in range(8)]
+    ids = [Notice.objects.get(request=r).pk for r in reqs]
+    AidRequest.objects.filter(pk__in=[reqs[0].pk, reqs[-1].pk]).update(notices_opt_out=True)
+    counts = []
+    for chunk in (ids[:2], ids[2:]):
+        with CaptureQueriesContext(connection) as queries:
+            tasks.notices_deliver_batch.apply(args=[chunk]).get()
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts
+    assert {Notice.objects.get(pk=pk).status for pk in (ids[0], ids[-1])} == {"skipped"}
+    assert Notice.objects.filter(pk__in=ids, status=Notice.Status.SENT).count() == 6
+    assert AuditEvent.objects.filter(action="notice.sent").count() == 6
+    assert SimulatedSms.objects.count() == 6
