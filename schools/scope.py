@@ -174,7 +174,7 @@ def scope_for(user) -> Scope:  # noqa: ANN001 - any user object (AnonymousUser i
     if user.is_superuser:
         return Scope(user_id=user.pk, role=None, level="national", is_superuser=True)
     membership = (
-        Membership.objects.select_related("school", "district", "region")
+        Membership.objects.select_related("school__district", "district", "region")
         .filter(user_id=user.pk)
         .first()
     )

@@ -396,7 +396,13 @@ def transition(
     req.status_reason_params = dict(reason.params) if reason else {}
     req.status_changed_at = timezone.now()
     if state is NEW:
-        req.full_clean(validate_constraints=False)
+        # Unique keys are the database's job (an IntegrityError; the submit service turns a
+        # duplicate into its answer): no SELECT per unique field.
+        # The school and the submitter come from the caller's scope and session: no SELECT
+        # to prove they exist (the foreign keys do).
+        req.full_clean(
+            exclude=["school", "created_by"], validate_unique=False, validate_constraints=False
+        )
         req.save()
     else:
         # Keys and constraints are the database's job; validate the fields that changed.

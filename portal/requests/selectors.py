@@ -191,6 +191,8 @@ class AidRequestView:
     marker_labels: list[str]
     criteria: list[dict[str, Any]]
     history: list[Any]
+    #: Created in this request (no letter, appeal or decision can exist yet).
+    new: bool = False
 
 
 def _compiled(assessment: Any) -> Any:
@@ -233,6 +235,25 @@ def criteria_rows(assessment: Any, lang: str | None = None) -> list[dict[str, An
             }
         )
     return rows
+
+
+def aid_request_view_new(*, scope: Scope, aid_request: AidRequest) -> AidRequestView:
+    """The view of a request its caller has just created in this transaction: nothing has
+    been scored, decided, lettered or appealed yet, so nothing is read (the 201 answer of a
+    submission: it equals :func:`aid_request_view` for the new row, without its queries)."""
+    require_family_access(scope)
+    return AidRequestView(
+        aid_request=aid_request,
+        assessment=None,
+        recommendation=None,
+        decision=None,
+        decisions=[],
+        category_label="",
+        marker_labels=[],
+        criteria=[],
+        history=[],
+        new=True,
+    )
 
 
 def aid_request_view(*, scope: Scope, aid_request: AidRequest) -> AidRequestView:

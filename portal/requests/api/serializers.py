@@ -359,6 +359,8 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
     def get_letter(self, obj: AidRequest) -> dict[str, Any] | None:
         from portal.letters.selectors import letters_for_request
 
+        if self._view().new:
+            return None
         letters = letters_for_request(scope=self.context["scope"], aid_request=obj)
         if not letters:
             return None
@@ -375,6 +377,8 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
         from portal.appeals.api import appeal_data
         from portal.appeals.selectors import appeals_of_request
 
+        if self._view().new:
+            return []
         return [appeal_data(a) for a in appeals_of_request(request=obj)]
 
     def get_notices(self, obj: AidRequest) -> list[dict[str, Any]]:

@@ -59,8 +59,12 @@ class AidRequestAPIView(ScopedAPIView):
             sort=params.get("sort") or "-created",
         )
 
-    def detail_response(self, aid_request: AidRequest, code: int = 200) -> Response:
-        view = selectors.aid_request_view(scope=self.scope, aid_request=aid_request)
+    def detail_response(
+        self, aid_request: AidRequest, code: int = 200, *, new: bool = False
+    ) -> Response:
+        """The request's detail; ``new``: the caller has just created it (nothing to read)."""
+        select = selectors.aid_request_view_new if new else selectors.aid_request_view
+        view = select(scope=self.scope, aid_request=aid_request)
         data = s.AidRequestDetailSerializer(
             aid_request, context={"view_data": view, "scope": self.scope}
         ).data
@@ -99,7 +103,7 @@ class AidRequestListCreateView(AidRequestAPIView):
         req = services.aid_request_submit(
             scope=self.scope, actor=request.user, data=ser.to_service_data(), ip=client_ip(request)
         )
-        return self.detail_response(req, status.HTTP_201_CREATED)
+        return self.detail_response(req, status.HTTP_201_CREATED, new=True)
 
     @property
     def pagination_class(self) -> Any:

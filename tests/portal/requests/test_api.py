@@ -41,6 +41,36 @@ def test_it_creates_a_request_and_enqueues_it(api_for, no_enqueue):
     assert no_enqueue == [req.pk]
 
 
+def test_the_201_answer_is_the_detail_without_reading_what_cannot_exist_yet(api_for, no_enqueue):
+    """Issue 12: the submission's answer equals the detail read afterwards, and it does not
+    query scorings, decisions, letters or appeals of a request created a moment ago."""
+    from django.db import connection
+
+    from portal.appeals.models import Appeal
+    from portal.letters.models import Letter
+    from portal.requests.models import AidRequestScoring, Decision
+
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        statements.append(sql)  # (the test client's request_started resets queries_log)
+        return execute(sql, params, many, context)
+
+    c = api_for("pedagogue_a")
+    with connection.execute_wrapper(record):
+        r = c.post(LIST, api_payload(), format="json")
+    assert r.status_code == 201, r.json()
+    created = r.json()
+    shown = c.get(f"{LIST}{created['id']}/").json()
+    assert created == shown
+    assert any(sql.startswith('INSERT INTO "portal_aidrequest"') for sql in statements)
+    for model in (AidRequestScoring, Decision, Letter, Appeal):  # (the duplicate lookup's
+        # subquery on other schools' decisions is not a read of this request's)
+        assert not [
+            sql for sql in statements if sql.startswith(f'SELECT "{model._meta.db_table}".')
+        ], model
+
+
 def test_it_names_the_bad_field(api_for, no_enqueue):
     r = api_for("pedagogue_a").post(
         LIST, api_payload(student_iin="123456789012", academic_year="2026-2026"), format="json"
