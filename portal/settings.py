@@ -136,6 +136,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Server-side parameter binding: psycopg then prepares a statement run five times on a
+# connection, so PostgreSQL parses and plans it once per connection instead of every time.
+if env_bool("DB_SERVER_SIDE_BINDING", True):
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Komek runs on PostgreSQL only (DATABASE_URL must be postgres://)")
 DATABASES["default"].setdefault("TEST", {})
