@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.accounts.mfa import user_has_totp
@@ -36,6 +37,8 @@ def api_token_issue(
         raise ValidationError({"name": _("Укажите название токена.")})
     # Serialise issuing per user (the limit below must hold under concurrency).
     get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+    # The owner's expired tokens go now (authentication checks only the token it is shown).
+    ApiToken.objects.filter(user=actor, expiry__lt=timezone.now()).delete()
     limit = settings.REST_KNOX.get("TOKEN_LIMIT_PER_USER")
     if limit is not None and ApiToken.objects.filter(user=actor).count() >= int(limit):
         raise ValidationError(

@@ -169,3 +169,27 @@ def test_it_migrates_plain_drf_tokens_to_digests(world):
     assert "authtoken_token" not in connection.introspection.table_names()
     assert ApiToken.objects.count() == 1
     assert _api(key).get(LIST).status_code == 200
+
+
+def test_a_call_reads_no_other_token_and_issuing_removes_the_expired(world, settings):
+    """Issue 12: knox read every token of the owner on every call; now only the one shown.
+    The owner's expired tokens go when a new one is issued (they counted against the limit)."""
+    from django.db import connection
+
+    token = _issue("pedagogue_a")
+    old = ApiToken.objects.get(user=world.user("pedagogue_a"))
+    _issue("pedagogue_a")
+    ApiToken.objects.exclude(pk=old.pk).update(expiry=timezone.now() - dt.timedelta(seconds=1))
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert _api(token).get(LIST).status_code == 200
+    token_reads = [s for s in statements if s.startswith('SELECT "accounts_apitoken"')]
+    assert len(token_reads) == 1, token_reads  # the lookup by key, not the owner's list
+    assert ApiToken.objects.filter(user=world.user("pedagogue_a")).count() == 2
+    _issue("pedagogue_a")
+    assert ApiToken.objects.filter(user=world.user("pedagogue_a")).count() == 2  # expired gone
