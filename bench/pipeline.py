@@ -380,6 +380,10 @@ def main() -> None:
         default=60,
         help="submissions before the measured run (start-up and first connections excluded)",
     )
+    ap.add_argument("--web-workers", type=int, default=3, help="gunicorn workers of the API")
+    ap.add_argument(
+        "--web-threads", type=int, default=4, help="threads per API worker (as make demo)"
+    )
     ap.add_argument("--web-nice", type=int, default=10, help="CPU niceness of the API server")
     ap.add_argument(
         "--profile",
@@ -470,7 +474,8 @@ def main() -> None:
     procs = [
         subprocess.Popen(  # noqa: S603
             ["nice", "-n", str(args.web_nice), sys.executable, "-m", "gunicorn", "portal.wsgi",
-             "-b", f"127.0.0.1:{port}", "-w", "3", "--threads", "8", "--log-level", "warning"],
+             "-b", f"127.0.0.1:{port}", "-w", str(args.web_workers), "--threads",
+             str(args.web_threads), "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True,
         ),
         subprocess.Popen(  # noqa: S603

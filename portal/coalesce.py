@@ -89,8 +89,18 @@ class Coalescer:
         return [int(raw) for raw in taken]
 
     def waiting(self) -> int:
-        """Ids in the list (the ``komek_queue_depth`` metric, the bench)."""
+        """Ids in the list (the ``komek_queue_depth`` metric, the sweeper)."""
         return int(self._redis().llen(self._keys()[0]))
+
+    def kick(self) -> bool:
+        """The sweeper's step: ids waiting with no drain scheduled (its message lost with the
+        broker, its flag expired) get one now. True when a drain was sent."""
+        items, flag = self._keys()
+        client = self._redis()
+        if not client.llen(items) or not client.set(flag, "1", nx=True, px=30_000):
+            return False
+        self._send(0)
+        return True
 
 
 #: Submitted requests waiting to be scored (drained by ``portal.aid_requests_drain``).

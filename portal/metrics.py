@@ -182,6 +182,10 @@ def _gauges() -> Iterable[Any]:
             channel = conn.default_channel
             for queue in (app.conf.task_default_queue, sweeper_queue()):
                 depth.add_metric([queue], int(channel.client.llen(queue)))
+        from portal.coalesce import NOTICES, SUBMITTED
+
+        for coalescer in (SUBMITTED, NOTICES):  # gathered for the next drain task
+            depth.add_metric([f"{coalescer.name}-gathered"], coalescer.waiting())
     except Exception:  # noqa: BLE001
         logger.debug("queue depth not read")
     yield depth

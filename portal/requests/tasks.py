@@ -300,14 +300,29 @@ def _observe_wait(request_id: int) -> None:
 
 
 def _scoring_backlog() -> int | None:
-    """Messages waiting in the scoring queue (None when the broker cannot be asked)."""
+    """Work waiting for the scoring workers: messages in the scoring queue and submissions
+    gathered for the next drain (``portal.coalesce``); None when it cannot be asked."""
     from portal.celery import app
+    from portal.coalesce import SUBMITTED
 
     try:
         with app.connection_for_read() as conn:
-            return int(conn.default_channel.client.llen(app.conf.task_default_queue))
+            queued = int(conn.default_channel.client.llen(app.conf.task_default_queue))
+        return queued + SUBMITTED.waiting()
     except Exception:  # noqa: BLE001 - not a Redis broker, or unreachable
         return None
+
+
+def _kick_drains() -> None:
+    """Gathered submissions and notices whose drain was lost get one (see Coalescer.kick)."""
+    from portal.coalesce import NOTICES, SUBMITTED
+
+    for coalescer in (SUBMITTED, NOTICES):
+        try:
+            if coalescer.kick():
+                logger.info("sweeper: a lost %s drain re-sent", coalescer.name)
+        except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+            logger.warning("sweeper: %s drain not re-sent (%s)", coalescer.name, type(exc).__name__)
 
 
 def _heartbeat() -> None:
@@ -369,6 +384,7 @@ def aid_requests_requeue_stuck(trigger: str = "beat") -> int:
     n = services.aid_requests_requeue_stuck(
         older_than=settings.STUCK_SCORING_AFTER, statuses=(Status.SCORING,)
     )
+    _kick_drains()
     if _scoring_backlog() == 0:
         n += services.aid_requests_requeue_stuck(
             older_than=settings.STUCK_QUEUED_AFTER, statuses=(Status.QUEUED,)

@@ -106,3 +106,14 @@ def test_a_lone_request_keeps_the_per_request_task_and_its_retry_policy(world, s
     with mock.patch.object(tasks.aid_request_score, "delay") as single:
         assert tasks.aid_requests_drain.apply().get() == {"handed_over": 1}
     single.assert_called_once_with(req.pk)
+
+
+def test_the_sweeper_resends_a_lost_drain_and_counts_the_gathered_as_backlog(queue):
+    SUBMITTED.add([1, 2])  # its drain "lost": the message never arrives
+    SUBMITTED._redis().delete(SUBMITTED._keys()[1])  # … and its flag expired
+    with mock.patch.object(app, "send_task") as send_task:
+        assert tasks._scoring_backlog() >= 2  # the sweeper does not re-queue these twice
+        tasks._kick_drains()
+        tasks._kick_drains()  # once: the flag is set again
+    assert len(drains(send_task)) == 1
+    assert SUBMITTED.take(50) == [1, 2]
