@@ -109,7 +109,8 @@ _BEFORE = """
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl ~= -2 then
   if ttl < 0 then ttl = 1000 end
-  return ttl + 1
+  if ttl == 0 then ttl = 1 end
+  return ttl
 end
 if redis.call('EXISTS', KEYS[2]) == 0 then
   return -1
