@@ -172,6 +172,12 @@ def notices_on_submit(aid_request: AidRequest) -> None:
     rows = Notice.objects.bulk_create(
         _notice_rows(aid_request, "received", str(aid_request.public_id))
     )
+    # The request's notices are these (Django's prefetch cache: the answer of the submission
+    # lists them without reading them back).
+    aid_request._prefetched_objects_cache = {
+        **getattr(aid_request, "_prefetched_objects_cache", {}),
+        "notices": rows,
+    }
     for notice in rows:
         if notice.status == Notice.Status.PENDING:
             _enqueue_on_commit(notice.pk)

@@ -67,3 +67,35 @@ def test_approval_needs_a_reason_while_another_school_has_one(world, no_enqueue)
     )
     assert r.status_code == 200, r.json()
     assert AidRequest.objects.get(pk=c.pk).status == Status.DECIDED
+
+
+def test_a_refused_request_is_no_duplicate_an_approved_one_is_and_kk_names_the_school(
+    world, no_enqueue
+):
+    from django.utils import translation
+
+    refused = submit(world, "pedagogue_a", student_iin=student_iin(9))
+    score(refused)
+    user = world.user("pedagogue_a")
+    services.aid_request_decide(
+        scope=scope_for(user), actor=user, aid_request=refused, outcome="reject",
+        reason="нет оснований",
+    )  # fmt: skip
+    c = submit(world, "pedagogue_c", student_iin=student_iin(9))
+    assert (
+        _api(world, "pedagogue_c").get(f"/api/v1/aid-requests/{c.public_id}/").json()["duplicates"]
+        == []
+    )
+    approved = submit(world, "pedagogue_a", student_iin=student_iin(10))
+    score(approved)
+    services.aid_request_decide(
+        scope=scope_for(user), actor=user, aid_request=approved, outcome="approve",
+        amount_kzt=500,
+    )  # fmt: skip
+    d = submit(world, "pedagogue_c", student_iin=student_iin(10))
+    with translation.override("kk"):
+        from portal.budgets.duplicates import aid_request_duplicates
+
+        (dup,) = aid_request_duplicates(aid_request=d)
+        assert dup.school_name == world.school_a.name_kk
+        assert dup.request_code == request_code(approved)

@@ -43,7 +43,8 @@ def test_it_creates_a_request_and_enqueues_it(api_for, no_enqueue):
 
 def test_the_201_answer_is_the_detail_without_reading_what_cannot_exist_yet(api_for, no_enqueue):
     """Issue 12: the submission's answer equals the detail read afterwards, and it does not
-    query scorings, decisions, letters or appeals of a request created a moment ago."""
+    query scorings, decisions, letters or appeals of a request created a moment ago, nor
+    read back the notices it has just written."""
     from django.db import connection
 
     from portal.appeals.models import Appeal
@@ -64,7 +65,9 @@ def test_the_201_answer_is_the_detail_without_reading_what_cannot_exist_yet(api_
     shown = c.get(f"{LIST}{created['id']}/").json()
     assert created == shown
     assert any(sql.startswith('INSERT INTO "portal_aidrequest"') for sql in statements)
-    for model in (AidRequestScoring, Decision, Letter, Appeal):  # (the duplicate lookup's
+    from portal.notices.models import Notice
+
+    for model in (AidRequestScoring, Decision, Letter, Appeal, Notice):  # (the duplicate lookup's
         # subquery on other schools' decisions is not a read of this request's)
         assert not [
             sql for sql in statements if sql.startswith(f'SELECT "{model._meta.db_table}".')
