@@ -2,10 +2,13 @@
 
 A submission through the API or the form is one request; scoring it in a task of its own
 costs a message, a task start and a card call each. Instead, on commit, its id is appended to
-a Redis list and *one* drain task is scheduled for everything that arrives within
-``COALESCE_WINDOW`` seconds (a flag set with ``NX`` says a drain is already on its way). The
-drain task takes up to a chunk from the list and works on it set-based; if more is waiting it
-schedules the next drain at once.
+a Redis list and *one* drain task is sent for everything that arrives until a worker takes
+it (a flag set with ``NX`` says a drain is already on its way): the busier the workers, the
+bigger the chunks. The drain task takes up to a chunk from the list and works on it
+set-based; if more is waiting it sends the next drain at once. ``COALESCE_WINDOW`` > 0 delays
+each drain by that many seconds (bigger chunks under light load), but Celery's event loop
+pays for every message with a countdown: measured at 50 submissions/s, the worker's main
+process spent 7 s of CPU instead of 1 s, so the default is 0.
 
 Ordering makes it safe without locks: a producer pushes, *then* sets the flag; the drain
 clears the flag, *then* takes from the list. Whatever a producer pushes after the drain took

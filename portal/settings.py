@@ -236,9 +236,10 @@ STUCK_SCORING_AFTER = timedelta(
 STUCK_REQUEST_THRESHOLD = STUCK_SCORING_AFTER  # the older name
 SWEEPER_INTERVAL = float(os.environ.get("SWEEPER_INTERVAL", "10"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-# Single submissions (and their notices) arriving within this many seconds are scored (and
-# delivered) by one drain task, set-based (portal/coalesce.py).
-COALESCE_WINDOW = float(os.environ.get("COALESCE_WINDOW", "0.05"))
+# Single submissions (and their notices) that arrive while a drain task waits for a worker
+# are scored (and delivered) by it, set-based (portal/coalesce.py); > 0 also delays each drain
+# by this many seconds (a countdown: dearer in Celery's event loop than it saves, measured).
+COALESCE_WINDOW = float(os.environ.get("COALESCE_WINDOW", "0"))
 CELERY_TASK_ROUTES = ("portal.celery.route_task",)
 # Every task's (soft, hard) time limits in seconds, applied through CELERY_TASK_ANNOTATIONS.
 # Each hard limit is below the visibility timeout (a task still running when the broker
