@@ -260,10 +260,11 @@ def aid_request_submit(
     )
     _normalise_consent(req)
     aid_request_validate(req)
-    existing = _open_duplicate(req)
-    if existing is not None:
-        raise DuplicateAidRequest(existing)
     problem = req.consent_problem()
+    # An open request for the same student, kind and year is refused by the unique index
+    # (aidrequest_one_open_per_student_kind_year, the same rule as .open()): the INSERT fails
+    # in its savepoint and the existing request is looked up then — no SELECT before every
+    # submission that is not a duplicate.
     try:
         with transaction.atomic():
             lifecycle.transition(

@@ -189,3 +189,30 @@ def test_it_serves_the_schema_and_docs(client):
     assert r.status_code == 200 and b"/api/v1/aid-requests/" in r.content
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
+
+
+def test_the_detail_serializer_builds_its_model_fields_once_and_shares_none(world, no_enqueue):
+    from unittest import mock
+
+    from rest_framework import serializers as drf
+
+    from portal.requests.api import serializers as s
+
+    a, b = submit(world), submit(world, student_iin=student_iin(2))
+    s.AidRequestDetailSerializer.__dict__.get("_built_fields") and delattr(
+        s.AidRequestDetailSerializer, "_built_fields"
+    )
+    with mock.patch.object(
+        drf.ModelSerializer,
+        "build_field",
+        autospec=True,
+        side_effect=drf.ModelSerializer.build_field,
+    ) as build:
+        first = s.AidRequestDetailSerializer(a)
+        one = first.fields
+        built = build.call_count
+        second = s.AidRequestDetailSerializer(b)
+        two = second.fields
+    assert built > 0 and build.call_count == built  # the second instance built nothing
+    assert one["grade"] is not two["grade"] and one["grade"].parent is first
+    assert two["grade"].parent is second
