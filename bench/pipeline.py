@@ -583,6 +583,7 @@ def main() -> None:
                 enqueue_scoring(ids)
         else:
             base_cpu = cpu_used(procs, pg_before)
+            client_cpu0 = time.process_time()
             started = time.perf_counter()
             threads = [threading.Thread(target=submitter) for _ in range(args.submitters)]
             for t in threads:
@@ -622,6 +623,10 @@ def main() -> None:
         if base_cpu is not None:  # the measured phase only (no start-up, no backlog saving)
             used = [(n, sec - b) for (n, sec), (_n, b) in zip(used, base_cpu, strict=True)]
         print("CPU seconds used — " + ", ".join(f"{name}: {sec:.1f}" for name, sec in used))
+        if not args.backlog and lat:
+            client = time.process_time() - client_cpu0
+            print(f"  load generator (this process, not counted below): "
+                  f"{client * 1000 / len(lat):.1f} ms per request")  # fmt: skip
         if lat:
             per = ", ".join(f"{name}: {sec * 1000 / len(lat):.1f}" for name, sec in used)
             total_ms = sum(sec for _name, sec in used) * 1000 / len(lat)
