@@ -186,18 +186,12 @@ def notices_on_submit(aid_request: AidRequest) -> None:
 # --------------------------------------------------------------------------- delivery
 
 
-def _send(notice: Notice, gateway: SmsGateway | None = None) -> str:
+def _send(notice: Notice, gateway: SmsGateway) -> str:
+    """One message out: an SMS through ``gateway`` (a chunk's one client), an e-mail by SMTP."""
     if notice.channel == Notice.Channel.SMS:
-        from portal.notices.gateway import SmsGateway
-
-        if gateway is not None:  # a chunk's one client (kept-alive connection)
-            return gateway.send(
-                to=notice.recipient, text=notice.body, idempotency_key=notice.idempotency_key
-            )
-        with SmsGateway() as own:
-            return own.send(
-                to=notice.recipient, text=notice.body, idempotency_key=notice.idempotency_key
-            )
+        return gateway.send(
+            to=notice.recipient, text=notice.body, idempotency_key=notice.idempotency_key
+        )
     from portal.notices.gateway import GatewayUnavailable
 
     message = EmailMessage(
@@ -240,11 +234,11 @@ class DeliveryBatch:
     an unavailable gateway (their caller retries them one by one)."""
 
     outcomes: dict[int, str]
-    unavailable: list[int]
+    unavailable: dict[int, str]  # notice → the gateway's error code
 
 
 def notices_deliver_many(*, notice_ids: list[int], gateway: SmsGateway) -> DeliveryBatch:
-    """:func:`notice_deliver` for a chunk, set-based around the sends: one transaction claims
+    """Deliver a chunk of notices, set-based around the sends: one transaction claims
     the pending rows (attempts + 1; an opted-out family's rows skipped), each message goes out
     through the one open ``gateway``, one transaction records every outcome and its audit
     rows. Idempotent like the single path: a row no longer pending is "done"."""
@@ -318,7 +312,7 @@ def notices_deliver_many(*, notice_ids: list[int], gateway: SmsGateway) -> Deliv
             outcomes[notice.pk] = "retry"
         _write_delivery_state(done + [n for n in unavailable if n.pk in still])
         audit_record_many(events)
-    return DeliveryBatch(outcomes=outcomes, unavailable=[n.pk for n in unavailable])
+    return DeliveryBatch(outcomes=outcomes, unavailable={n.pk: n.last_error for n in unavailable})
 
 
 def _write_delivery_state(notices: list[Notice]) -> None:
@@ -349,15 +343,24 @@ def _write_delivery_state(notices: list[Notice]) -> None:
 def notice_deliver(
     *, notice_id: int, final_try: bool = True, gateway: SmsGateway | None = None
 ) -> str:
-    """Deliver one outbox row (the body of the Celery task). Idempotent. ``gateway``: an open
-    SMS client to reuse (a chunk's deliveries share one).
+    """Deliver one outbox row (the body of the Celery task): :func:`notices_deliver_many` for
+    a chunk of one. Idempotent. ``gateway``: an open SMS client to reuse.
 
     Returns "sent", "skipped", "failed" or "done" (nothing to do). Raises
     :class:`~portal.notices.gateway.GatewayUnavailable` on a transient error when this is not
-    the final try (the task retries it).
+    the final try (the task retries it); on the final try the notice is failed and audited.
     """
-    from portal.notices.gateway import GatewayRejected, GatewayUnavailable
+    from portal.notices.gateway import GatewayUnavailable, SmsGateway
 
+    if gateway is None:
+        with SmsGateway() as own:
+            return notice_deliver(notice_id=notice_id, final_try=final_try, gateway=own)
+    result = notices_deliver_many(notice_ids=[notice_id], gateway=gateway)
+    code = result.unavailable.get(notice_id)
+    if code is None:
+        return result.outcomes[notice_id]
+    if not final_try:
+        raise GatewayUnavailable(code)
     with transaction.atomic():
         notice = (
             Notice.objects.unscoped()
@@ -367,47 +370,10 @@ def notice_deliver(
         )
         if notice.status != Notice.Status.PENDING:
             return "done"
-        if notice.request.notices_opt_out:
-            notice.status = Notice.Status.SKIPPED
-            notice.save(update_fields=["status", "updated_at"])
-            return "skipped"
-        notice.attempts += 1
-        notice.save(update_fields=["attempts", "updated_at"])
-
-    try:
-        provider_id = _send(notice, gateway)
-    except GatewayUnavailable as exc:
-        with transaction.atomic():
-            notice = Notice.objects.unscoped().select_for_update().get(pk=notice_id)
-            notice.last_error = exc.code
-            if final_try:
-                notice.status = Notice.Status.FAILED
-                notice.save(update_fields=["status", "last_error", "updated_at"])
-                _audit_delivery(notice, AuditAction.NOTICE_FAILED, "error")
-            else:
-                notice.save(update_fields=["last_error", "updated_at"])
-        if not final_try:
-            raise
-        return "failed"
-    except GatewayRejected as exc:
-        with transaction.atomic():
-            notice = Notice.objects.unscoped().select_for_update().get(pk=notice_id)
-            notice.status, notice.last_error = Notice.Status.FAILED, exc.code
-            notice.save(update_fields=["status", "last_error", "updated_at"])
-            _audit_delivery(notice, AuditAction.NOTICE_FAILED, "error")
-        return "failed"
-
-    with transaction.atomic():
-        notice = Notice.objects.unscoped().select_for_update().get(pk=notice_id)
-        if notice.status != Notice.Status.PENDING:
-            return "done"
-        notice.status = Notice.Status.SENT
-        notice.provider_id = provider_id
-        notice.sent_at = timezone.now()
-        notice.last_error = ""
-        notice.save(update_fields=["status", "provider_id", "sent_at", "last_error", "updated_at"])
-        _audit_delivery(notice, AuditAction.NOTICE_SENT)
-    return "sent"
+        notice.status = Notice.Status.FAILED
+        notice.save(update_fields=["status", "updated_at"])
+        _audit_delivery(notice, AuditAction.NOTICE_FAILED, "error")
+    return "failed"
 
 
 @transaction.atomic
