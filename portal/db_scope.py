@@ -76,15 +76,35 @@ def _values_for(scope: Any) -> tuple[str, str]:
     return ",".join(str(int(i)) for i in sorted(scope.school_ids)), ""
 
 
+#: Attribute on the driver's connection object: the two settings as last *committed* on it
+#: (set outside any transaction), or ``None`` when not known. A set inside a transaction is
+#: not known (a rollback would take it back), and a new connection has no attribute.
+_KNOWN = "_komek_rls_settings"
+
+
+def _known(conn: Any) -> tuple[str, str] | None:
+    raw = conn.connection
+    return getattr(raw, _KNOWN, None) if raw is not None else None
+
+
 def _set(school_ids: str, all_schools: str, connection: Any = None) -> None:
+    """Set both settings, unless the connection is known to hold them already (measured: the
+    redundant ``set_config`` round trips were a fifth of an API call's statements)."""
     conn = connection or default_connection
     if conn.vendor != "postgresql":
         return
+    wanted = (school_ids, all_schools)
+    if _known(conn) == wanted:
+        return
+    if conn.connection is not None:
+        setattr(conn.connection, _KNOWN, None)  # unknown until the statement succeeds
     with conn.cursor() as cur:
         cur.execute(
             "SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
             [SCHOOL_IDS, school_ids, ALL_SCHOOLS, all_schools],
         )
+    if conn.connection is not None and not conn.in_atomic_block and conn.get_autocommit():
+        setattr(conn.connection, _KNOWN, wanted)
 
 
 def db_scope_apply(scope: Any) -> None:
@@ -118,13 +138,15 @@ def cross_school(reason: str) -> Iterator[None]:
     if conn.vendor != "postgresql":
         yield
         return
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT coalesce(current_setting(%s, true), ''), "
-            "coalesce(current_setting(%s, true), '')",
-            [SCHOOL_IDS, ALL_SCHOOLS],
-        )
-        previous = cur.fetchone()
+    previous = _known(conn)
+    if previous is None:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT coalesce(current_setting(%s, true), ''), "
+                "coalesce(current_setting(%s, true), '')",
+                [SCHOOL_IDS, ALL_SCHOOLS],
+            )
+            previous = cur.fetchone()
     log.debug("cross-school database access: %s", reason)
     _set("", "on")
     _cross.depth = getattr(_cross, "depth", 0) + 1

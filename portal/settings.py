@@ -170,7 +170,7 @@ REDIS_URL = os.environ.get("REDIS_URL") or _redis_url_from_broker(CELERY_BROKER_
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "portal.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX")
         or (f"komek-test-{os.getpid()}" if env_bool("KOMEK_TESTING") else "komek"),

@@ -7,9 +7,12 @@ Levels: ``school`` (pedagogue, principal), ``district``, ``region``, ``national`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import Http404
 
 from schools.models import SCHOOL_ROLES, Membership, Role, School
@@ -167,52 +170,77 @@ def require(scope: Scope | None, capability: str, message: str | None = None) ->
 NO_SCOPE = Scope(user_id=None, role=None, level="none")
 
 
+@functools.cache
+def _membership_sql() -> str:
+    from schools.models import District
+
+    m, s, d = Membership._meta, School._meta, District._meta
+    q = connection.ops.quote_name
+
+    def col(meta: Any, name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    return (
+        f"SELECT m.{col(m, 'role')}, m.{col(m, 'school')}, s.{col(s, 'district')}, "  # noqa: S608
+        f"sd.{col(d, 'region')}, m.{col(m, 'district')}, d.{col(d, 'region')}, "
+        f"m.{col(m, 'region')} FROM {q(m.db_table)} m "
+        f"LEFT JOIN {q(s.db_table)} s ON s.{q(s.pk.column)} = m.{col(m, 'school')} "
+        f"LEFT JOIN {q(d.db_table)} sd ON sd.{q(d.pk.column)} = s.{col(s, 'district')} "
+        f"LEFT JOIN {q(d.db_table)} d ON d.{q(d.pk.column)} = m.{col(m, 'district')} "
+        f"WHERE m.{col(m, 'user')} = %s"
+    )
+
+
+def _membership_ids(user_id: int) -> tuple | None:
+    """The user's one membership (``user`` is one-to-one) as the ids a scope is made of:
+    role, school, the school's district and region, district and its region, region. One
+    fixed statement: loading the membership with its school, district and region as objects
+    cost several times the query itself, on every call of the API."""
+    with connection.cursor() as cur:
+        cur.execute(_membership_sql(), [user_id])
+        return cur.fetchone()
+
+
 def scope_for(user) -> Scope:  # noqa: ANN001 - any user object (AnonymousUser included)
     """Build the scope of `user` from its membership. Fail closed: no membership → nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return NO_SCOPE
     if user.is_superuser:
         return Scope(user_id=user.pk, role=None, level="national", is_superuser=True)
-    membership = (
-        Membership.objects.select_related("school__district", "district", "region")
-        .filter(user_id=user.pk)
-        .first()
-    )
+    membership = _membership_ids(user.pk)
     if membership is None:
         return Scope(user_id=user.pk, role=None, level="none")
-    role = membership.role
+    role, school_id, school_district, school_region, district_id, district_region, region_id = (
+        membership
+    )
     schools = School.objects.all()
     if role in SCHOOL_ROLES:
         return Scope(
             user_id=user.pk,
             role=role,
             level="school",
-            school_ids=frozenset({membership.school_id}),
-            district_id=membership.school.district_id,
-            region_id=membership.school.district.region_id,
+            school_ids=frozenset({school_id}),
+            district_id=school_district,
+            region_id=school_region,
         )
     if role in {Role.DISTRICT_ANALYST, Role.DISTRICT_FINANCE, Role.DISTRICT_REVIEWER}:
-        ids = frozenset(
-            schools.filter(district_id=membership.district_id).values_list("pk", flat=True)
-        )
+        ids = frozenset(schools.filter(district_id=district_id).values_list("pk", flat=True))
         return Scope(
             user_id=user.pk,
             role=role,
             level="district",
             school_ids=ids,
-            district_id=membership.district_id,
-            region_id=membership.district.region_id,
+            district_id=district_id,
+            region_id=district_region,
         )
     if role == Role.REGION_ANALYST:
-        ids = frozenset(
-            schools.filter(district__region_id=membership.region_id).values_list("pk", flat=True)
-        )
+        ids = frozenset(schools.filter(district__region_id=region_id).values_list("pk", flat=True))
         return Scope(
             user_id=user.pk,
             role=role,
             level="region",
             school_ids=ids,
-            region_id=membership.region_id,
+            region_id=region_id,
         )
     return Scope(user_id=user.pk, role=role, level="national")
 

@@ -379,10 +379,13 @@ _TREE_TTL = 600  # seconds; a change of the rollup invalidates at once (the gene
 def stats_generation_bump() -> None:
     """The rollup changed: trees cached for earlier generations are no longer read."""
     try:
-        try:
-            cache.incr(_GENERATION_KEY)
-        except ValueError:
-            cache.add(_GENERATION_KEY, 1, None)
+        if hasattr(cache, "incr_or_create"):
+            cache.incr_or_create(_GENERATION_KEY)  # one INCR (portal.cache)
+        else:
+            try:
+                cache.incr(_GENERATION_KEY)
+            except ValueError:
+                cache.add(_GENERATION_KEY, 1, None)
     except Exception:  # noqa: BLE001 - the cache is an optimisation; the trees expire anyway
         logger.warning("stats: could not bump the cache generation", exc_info=True)
 

@@ -188,8 +188,10 @@ def test_a_call_reads_no_other_token_and_issuing_removes_the_expired(world, sett
 
     with connection.execute_wrapper(record):
         assert _api(token).get(LIST).status_code == 200
-    token_reads = [s for s in statements if s.startswith('SELECT "accounts_apitoken"')]
+    token_reads = [s for s in statements if 'FROM "accounts_apitoken"' in s]
     assert len(token_reads) == 1, token_reads  # the lookup by key, not the owner's list
+    assert 'JOIN "auth_user"' in token_reads[0] and "mfa_authenticator" in token_reads[0]
+    assert not [s for s in statements if s.startswith('SELECT %s AS "a" FROM "mfa_authenticator"')]
     assert ApiToken.objects.filter(user=world.user("pedagogue_a")).count() == 2
     _issue("pedagogue_a")
     assert ApiToken.objects.filter(user=world.user("pedagogue_a")).count() == 2  # expired gone

@@ -216,3 +216,28 @@ def test_the_detail_serializer_builds_its_model_fields_once_and_shares_none(worl
     assert built > 0 and build.call_count == built  # the second instance built nothing
     assert one["grade"] is not two["grade"] and one["grade"].parent is first
     assert two["grade"].parent is second
+
+
+def test_the_create_serializers_fields_are_copies_of_their_own():
+    """Issue 12: the create serializer's fields are built once per class and copied shallowly
+    per instance; two instances validate independently."""
+    from rest_framework import serializers as drf
+
+    from portal.requests.api import serializers as s
+
+    good = s.AidRequestCreateSerializer(data=api_payload())
+    bad = s.AidRequestCreateSerializer(
+        data=api_payload(grade=99, consent={"method": "egov_sms"}, student_iin="1")
+    )
+    assert good.is_valid(), good.errors
+    assert not bad.is_valid()
+    assert {"grade", "consent", "student_iin"} <= set(bad.errors)
+    assert set(bad.errors["consent"]) == {"reference", "given_on", "valid_until"}
+    assert good.is_valid() and not good.errors  # nothing of the bad one leaked in
+    for name in ("grade", "consent", "student_iin"):
+        assert good.fields[name] is not bad.fields[name]
+        assert good.fields[name].parent is good and bad.fields[name].parent is bad
+    assert isinstance(good.fields["consent"], drf.Serializer)
+    assert good.fields["consent"].fields["method"] is not bad.fields["consent"].fields["method"]
+    prototypes = s.AidRequestCreateSerializer.__dict__["_built_fields"]
+    assert all(getattr(f, "parent", None) is None for f in prototypes.values())
