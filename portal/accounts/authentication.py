@@ -23,32 +23,31 @@ from rest_framework.request import Request
 
 from portal.accounts.mfa import mfa_passed, user_has_totp
 from portal.accounts.throttle import client_ip
+from portal.dbrows import from_row, select_list, width
 
 LAST_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
 @functools.cache
-def _token_query() -> tuple[str, list[str], list[str]]:
-    """The statement of :func:`_tokens_by_key` and the attribute names of its two models."""
+def _token_query() -> str:
+    """The statement of :func:`_tokens_by_key`: the tokens, their owners, TOTP or not."""
     from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
 
-    tokens, users = get_token_model()._meta, get_user_model()._meta
+    token_model, user_model = get_token_model(), get_user_model()
+    tokens, users, mfa = token_model._meta, user_model._meta, Authenticator._meta
     q = connection.ops.quote_name
-    t_fields, u_fields = tokens.concrete_fields, users.concrete_fields
-    owner = tokens.get_field("user").column
-    columns = [f"t.{q(f.column)}" for f in t_fields] + [f"u.{q(f.column)}" for f in u_fields]
-    mfa = Authenticator._meta
+    owner = q(tokens.get_field("user").column)
     # names from the models' metadata, quoted; the values are parameters
-    sql = (
-        f"SELECT {', '.join(columns)}, EXISTS (SELECT 1 FROM {q(mfa.db_table)} a "  # noqa: S608
-        f"WHERE a.{q(mfa.get_field('user').column)} = t.{q(owner)} "
+    return (
+        f"SELECT {select_list(token_model, 't')}, {select_list(user_model, 'u')}, "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {q(mfa.db_table)} a "
+        f"WHERE a.{q(mfa.get_field('user').column)} = t.{owner} "
         f"AND a.{q(mfa.get_field('type').column)} = %s) "
         f"FROM {q(tokens.db_table)} t JOIN {q(users.db_table)} u "
-        f"ON u.{q(users.pk.column)} = t.{q(owner)} "
+        f"ON u.{q(users.pk.column)} = t.{owner} "
         f"WHERE t.{q(tokens.get_field('token_key').column)} = %s"
     )
-    return sql, [f.attname for f in t_fields], [f.attname for f in u_fields]
 
 
 def _tokens_by_key(key: str) -> list[Any]:
@@ -56,15 +55,15 @@ def _tokens_by_key(key: str) -> list[Any]:
     from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
 
-    sql, t_names, u_names = _token_query()
     with connection.cursor() as cur:
-        cur.execute(sql, [Authenticator.Type.TOTP, key])
+        cur.execute(_token_query(), [Authenticator.Type.TOTP, key])
         rows = cur.fetchall()
-    token_model, user_model, n = get_token_model(), get_user_model(), len(t_names)
+    token_model, user_model = get_token_model(), get_user_model()
+    n = width(token_model)
     found = []
     for row in rows:
-        auth_token = token_model.from_db(connection.alias, t_names, row[:n])
-        auth_token.user = user_model.from_db(connection.alias, u_names, row[n:-1])
+        auth_token = from_row(token_model, row[:n])
+        auth_token.user = from_row(user_model, row[n:-1])
         auth_token.owner_has_totp = bool(row[-1])
         found.append(auth_token)
     return found

@@ -38,7 +38,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import AuditAction, audit_record
 from portal.requests.models import AidRequest, Decision, Status
 from portal.requests.reasons import Reason, ReasonCode
-from portal.stats.services import StatsTracker
+from portal.stats.services import StatsTracker, stats_row_of_new
 from schools.scope import Scope, require
 
 
@@ -410,7 +410,17 @@ def transition(
             exclude=["school", "created_by"], validate_unique=False, validate_constraints=False
         )
         req.save(update_fields=[*STATE_FIELDS, *extra_fields])
-    stats.done(req.pk)
+    if (
+        state is NEW
+        and scope is not None
+        and scope.school_id == req.school_id
+        and scope.district_id is not None
+        and scope.region_id is not None
+    ):  # a new request of the submitter's own school: its bucket is known without a read
+        row = stats_row_of_new(req, district_id=scope.district_id, region_id=scope.region_id)
+        stats.done(req.pk, after=row)
+    else:
+        stats.done(req.pk)
     audit_detail: dict[str, Any] = {"from": state, "to": target, "attempt": req.attempt}
     if reason is not None:
         audit_detail["reason_code"] = reason.code

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.budgets.services import budget_release, budget_reserve, one_child_one_grant_error
+from portal.dbrows import load_by_pk
 from portal.letters.services import letters_on_decision
 from portal.notices.services import notices_on_submit
 from portal.requests import lifecycle
@@ -39,6 +40,7 @@ from portal.requests.models import (
 from portal.requests.reasons import Reason, ReasonCode
 from portal.requests.recommendation import recommend
 from schools.iinkey import iin_digest
+from schools.models import School
 from schools.scope import Scope, require
 
 logger = logging.getLogger(__name__)
@@ -258,6 +260,9 @@ def aid_request_submit(
         created_by=actor,
         **{k: data[k] for k in SUBMIT_FIELDS if k in data and data[k] is not None},
     )
+    school = load_by_pk(School, scope.school_id)  # the letters' language and the SMS's name
+    if school is not None:
+        req.school = school
     _normalise_consent(req)
     aid_request_validate(req)
     problem = req.consent_problem()

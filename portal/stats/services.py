@@ -128,6 +128,28 @@ def _stats_row(row: tuple) -> StatsRow:
     )
 
 
+def stats_row_of_new(req: Any, *, district_id: int, region_id: int) -> StatsRow:
+    """The bucket of a request just created (saved in this transaction): what
+    :func:`stats_row_for` would read back, from the object — nothing is scored or decided
+    yet. ``district_id`` and ``region_id`` are its school's (the submitter's scope)."""
+    return StatsRow(
+        school_id=req.school_id,
+        district_id=district_id,
+        region_id=region_id,
+        month=timezone.localtime(req.created_at).date().replace(day=1),
+        academic_year=req.academic_year,
+        aid_kind=req.aid_kind,
+        ground=req.ground,
+        category=0,
+        status=req.status,
+        outcome="",
+        amount_requested=req.amount_kzt,
+        amount_approved=0,
+        against=False,
+        duration_bucket=None,
+    )
+
+
 def stats_rows_for(request_ids: list[int]) -> dict[int, StatsRow]:
     """The buckets of many requests now (this transaction), in one query."""
     if not request_ids:
@@ -235,10 +257,12 @@ class StatsTracker:
         self.request_id = request_id
         self.before = stats_row_for(request_id) if request_id is not None else None
 
-    def done(self, request_id: int | None = None) -> None:
+    def done(self, request_id: int | None = None, *, after: StatsRow | None = None) -> None:
+        """``after``: where the request is counted now, when the caller knows it without a
+        read (:func:`stats_row_of_new`)."""
         if request_id is not None:
             self.request_id = request_id
-        stats_apply(self.before, stats_row_for(self.request_id))
+        stats_apply(self.before, after if after is not None else stats_row_for(self.request_id))
 
 
 class StatsTrackerMany:

@@ -324,6 +324,10 @@ def test_a_chunk_of_notices_is_delivered_in_one_task_and_a_failure_retries_alone
     assert SimulatedSms.objects.count() == 3
 
 
+def _rls_settings(sql: str) -> bool:
+    return "set_config(" in sql or "current_setting(" in sql
+
+
 def test_a_chunk_of_notices_costs_the_same_queries_for_two_or_six(world, no_enqueue, gateway):
     """Issue 12: the chunk is claimed, recorded and audited set-based around the sends."""
     from django.db import connection
@@ -338,7 +342,9 @@ def test_a_chunk_of_notices_costs_the_same_queries_for_two_or_six(world, no_enqu
     for chunk in (ids[:2], ids[2:]):
         with CaptureQueriesContext(connection) as queries:
             tasks.notices_deliver_batch.apply(args=[chunk]).get()
-        counts.append(len(queries.captured_queries))
+        counts.append(
+            len([q for q in queries.captured_queries if not _rls_settings(q["sql"])])
+        )  # (the row-level security settings are read only when the connection's are unknown)
     assert counts[0] == counts[1], counts
     assert {Notice.objects.get(pk=pk).status for pk in (ids[0], ids[-1])} == {"skipped"}
     assert Notice.objects.filter(pk__in=ids, status=Notice.Status.SENT).count() == 6

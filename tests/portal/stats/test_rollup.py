@@ -37,6 +37,29 @@ def test_it_counts_a_submission_in_the_same_transaction(world, no_enqueue):
     assert StatsBucket.objects.filter(requests=1).get().category > 0
 
 
+def test_a_submission_is_counted_without_reading_the_request_back(world, no_enqueue, monkeypatch):
+    """Issue 12: a new request's bucket comes from the object and the submitter's scope."""
+    from portal.stats import services as stats_services
+
+    def no_read(request_id):  # noqa: ANN001, ANN202
+        raise AssertionError("read back")
+
+    monkeypatch.setattr(stats_services, "stats_row_for", no_read)
+    submit_one(world, aid_kind="meals", amount_kzt=12_345)
+    submit_one(world, "pedagogue_c", student_iin=student_iin(2), consent_method="")
+    monkeypatch.undo()
+    live = rollup()
+    call_command("rebuild_stats", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert rollup() == live
+    row = StatsBucket.objects.get(school_id=world.school_a.pk)
+    assert (row.requests, row.amount_requested, row.aid_kind, row.status) == (
+        1,
+        12_345,
+        "meals",
+        Status.QUEUED,
+    )
+
+
 def test_it_equals_rebuild_after_random_transitions(world, no_enqueue):
     rng = random.Random(7)
     personas = ["pedagogue_a", "principal_a", "pedagogue_b", "pedagogue_c"]
