@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portal.db_scope import cross_school
 from portal.requests.models import AidRequest, Decision, Status
 
 
@@ -29,44 +28,29 @@ def _code(public_id: Any) -> str:
     return public_id.hex[:8].upper()
 
 
-# One statement, composed once (the ORM's query for the same rows cost more CPU to build than
-# the database spent on it; it runs on every submission's answer): other schools' requests for
-# the same child, kind and year, neither withdrawn nor decided with a refusal.
-_DUPLICATES_SQL = """
-SELECT r.public_id, s.name_ru, s.name_kk
-  FROM {requests} r JOIN {schools} s ON s.id = r.school_id
- WHERE r.student_iin_hmac = %s AND r.aid_kind = %s AND r.academic_year = %s
-   AND r.school_id <> %s AND r.status <> %s
-   AND NOT (r.status = %s AND EXISTS (
-        SELECT 1 FROM {decisions} d WHERE d.request_id = r.id AND d.outcome = %s))
- ORDER BY r.created_at, r.id
-"""
-
-
-def _duplicates_sql() -> str:
-    from schools.models import School
-
-    return _DUPLICATES_SQL.format(
-        requests=AidRequest._meta.db_table,
-        schools=School._meta.db_table,
-        decisions=Decision._meta.db_table,
-    )
+# One function call (migration 0020): other schools' requests for the same child, kind and
+# year, neither withdrawn nor decided with a refusal. The function is SECURITY DEFINER: it sees
+# every school and returns no family data; the connection's own settings stay as they are.
+_DUPLICATES_SQL = (
+    "SELECT public_id, name_ru, name_kk FROM komek_open_duplicates(%s, %s, %s, %s, %s, %s, %s)"
+)
 
 
 def aid_request_duplicates(*, aid_request: AidRequest) -> list[Duplicate]:
     """Open or approved requests of other schools for the same child, kind and year.
 
     The caller reached `aid_request` through its scope; the lookup itself crosses schools
-    deliberately (row-level security would hide them) and returns no family data."""
+    deliberately (a function that runs as its owner, whom row-level security does not hide
+    rows from) and returns no family data."""
     from django.db import connection
 
     from schools.models import School
 
     if not aid_request.student_iin_hmac:
         return []
-    with cross_school("one child, one grant: duplicate lookup"), connection.cursor() as cur:
+    with connection.cursor() as cur:
         cur.execute(
-            _duplicates_sql(),
+            _DUPLICATES_SQL,
             [
                 aid_request.student_iin_hmac,
                 aid_request.aid_kind,

@@ -238,7 +238,6 @@ def _open_duplicate(req: AidRequest) -> AidRequest | None:
 # --------------------------------------------------------------------------- submit
 
 
-@transaction.atomic
 def aid_request_submit(
     *,
     scope: Scope,
@@ -251,6 +250,13 @@ def aid_request_submit(
 
     ``enqueue=False`` leaves a queued request for the caller to score (demo seeding in local
     processes); it is still picked up by the stuck-request sweeper.
+
+    An open request for the same student, kind and year is refused by the unique index
+    (aidrequest_one_open_per_student_kind_year, the same rule as ``.open()``): no SELECT before
+    every submission that is not a duplicate. The failed INSERT rolls this transaction back
+    (a savepoint of the caller's, when there is one: the caller's transaction survives) and
+    the existing request is looked up afterwards — no savepoint of its own around the INSERT
+    (two statements on every submission).
     """
     require(scope, "can_act_on_requests", _("Заявки подают только сотрудники школы."))
     if scope.school_id is None:
@@ -260,41 +266,40 @@ def aid_request_submit(
         created_by=actor,
         **{k: data[k] for k in SUBMIT_FIELDS if k in data and data[k] is not None},
     )
+    try:
+        with transaction.atomic():
+            _submit(req, scope=scope, actor=actor, ip=ip, enqueue=enqueue)
+    except IntegrityError:
+        if req.pk is not None:
+            raise  # the request itself was written: not a refused duplicate
+        existing = _open_duplicate(req)
+        if existing is None:
+            raise
+        raise DuplicateAidRequest(existing) from None
+    return req
+
+
+def _submit(req: AidRequest, *, scope: Scope, actor: Any, ip: str | None, enqueue: bool) -> None:
     school = load_by_pk(School, scope.school_id)  # the letters' language and the SMS's name
     if school is not None:
         req.school = school
     _normalise_consent(req)
     aid_request_validate(req)
     problem = req.consent_problem()
-    # An open request for the same student, kind and year is refused by the unique index
-    # (aidrequest_one_open_per_student_kind_year, the same rule as .open()): the INSERT fails
-    # in its savepoint and the existing request is looked up then — no SELECT before every
-    # submission that is not a duplicate.
-    try:
-        with transaction.atomic():
-            lifecycle.transition(
-                req,
-                Action.SUBMIT,
-                target=Status.NEEDS_REVIEW if problem else Status.QUEUED,
-                reason=problem,
-                scope=scope,
-                actor=actor,
-                ip=ip,
-                detail={
-                    "status": Status.NEEDS_REVIEW if problem else Status.QUEUED,
-                    "ground": req.ground,
-                    "aid_kind": req.aid_kind,
-                },
-            )
-    except IntegrityError:
-        existing = _open_duplicate(req)
-        if existing is None:
-            raise
-        raise DuplicateAidRequest(existing) from None
+    target = Status.NEEDS_REVIEW if problem else Status.QUEUED
+    lifecycle.transition(
+        req,
+        Action.SUBMIT,
+        target=target,
+        reason=problem,
+        scope=scope,
+        actor=actor,
+        ip=ip,
+        detail={"status": target, "ground": req.ground, "aid_kind": req.aid_kind},
+    )
     if req.status == Status.QUEUED and enqueue:
         _enqueue_on_commit(req)
     notices_on_submit(req)  # the guardian's "request received" (outbox, delivered on commit)
-    return req
 
 
 @transaction.atomic

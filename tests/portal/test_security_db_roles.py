@@ -357,3 +357,34 @@ def test_a_celery_task_runs_cross_school_and_leaves_nothing_behind(
     assert list(AidRequest.objects.unscoped().values_list("school_id", flat=True)) == [
         world.school_a.pk
     ]  # the caller's scope is back
+
+
+def test_the_duplicate_lookup_crosses_schools_without_touching_the_connection(
+    world, as_app, no_enqueue
+):
+    """Issue 12: one child, one grant is a SECURITY DEFINER function (migration 0020): as
+    the application role, scoped to one school, it finds the other school's request, and the
+    connection's settings are not switched to all schools and back around it."""
+    from portal.budgets.duplicates import aid_request_duplicates, request_code
+    from tests.portal.factories import student_iin
+
+    a = submit(world, "pedagogue_a", student_iin=student_iin(41))
+    c = submit(world, "pedagogue_c", student_iin=student_iin(41))
+    as_app()
+    db_scope_apply(scope_for(world.user("pedagogue_a")))
+    assert AidRequest.objects.unscoped().filter(pk=c.pk).count() == 0  # hidden from A
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        found = aid_request_duplicates(aid_request=a)
+    assert [(d.school_name, d.request_code) for d in found] == [
+        (world.school_c.name, request_code(c))
+    ]
+    assert len(statements) == 1 and "set_config" not in statements[0]
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('komek.all_schools', true)")
+        assert cur.fetchone()[0] in (None, "")

@@ -241,3 +241,31 @@ def test_the_create_serializers_fields_are_copies_of_their_own():
     assert good.fields["consent"].fields["method"] is not bad.fields["consent"].fields["method"]
     prototypes = s.AidRequestCreateSerializer.__dict__["_built_fields"]
     assert all(getattr(f, "parent", None) is None for f in prototypes.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_takes_no_savepoint_and_a_duplicate_is_still_refused(api_for, no_enqueue):
+    """Issue 12: outside a caller's transaction the submission is one transaction with no
+    savepoint around its INSERT; the unique index's refusal rolls it back and the answer is
+    the 409 with the existing request, leaving nothing half-saved."""
+    from django.db import connection
+
+    from portal.notices.models import Notice
+
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    c = api_for("pedagogue_a")
+    with connection.execute_wrapper(record):
+        first = c.post(LIST, api_payload(), format="json")
+    assert first.status_code == 201, first.json()
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()], statements
+    notices = Notice.objects.count()
+    again = c.post(LIST, api_payload(), format="json")
+    assert again.status_code == 409 and again.json()["existing"]["id"] == first.json()["id"]
+    assert AidRequest.objects.count() == 1
+    assert AuditEvent.objects.filter(action="aid_request.submit").count() == 1
+    assert Notice.objects.count() == notices  # the refused one wrote nothing
