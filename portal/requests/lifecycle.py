@@ -403,7 +403,7 @@ def transition(
         req.full_clean(
             exclude=["school", "created_by"], validate_unique=False, validate_constraints=False
         )
-        req.save()
+        req.insert()
     else:
         # Keys and constraints are the database's job; validate the fields that changed.
         req.full_clean(
