@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit.services import AuditAction, audit_record
+from portal.dbrows import insert
 from portal.notices import texts
 from portal.notices.models import Notice
 from portal.requests.models import AidRequest
@@ -168,10 +169,13 @@ def notices_on_submit(aid_request: AidRequest) -> None:
         )
     if getattr(_local, "suppressed", False):
         return
-    # A new request: no notice of it can exist yet, so no get-or-create (one INSERT).
-    rows = Notice.objects.bulk_create(
-        _notice_rows(aid_request, "received", str(aid_request.public_id))
-    )
+    # A new request: no notice of it can exist yet, so no get-or-create (one INSERT; the one
+    # SMS of most submissions by a fixed statement, portal.dbrows).
+    rows = _notice_rows(aid_request, "received", str(aid_request.public_id))
+    if len(rows) == 1:
+        insert(rows[0])
+    else:
+        rows = Notice.objects.bulk_create(rows)
     # The request's notices are these (Django's prefetch cache: the answer of the submission
     # lists them without reading them back).
     aid_request._prefetched_objects_cache = {
