@@ -390,7 +390,17 @@ def stats_generation_bump() -> None:
         logger.warning("stats: could not bump the cache generation", exc_info=True)
 
 
+def stats_changed_uncommitted() -> bool:
+    """This transaction changed the rollup and has not committed (its generation bump is
+    waiting for the commit): its reads must not use, nor fill, the cache of trees."""
+    return connection.in_atomic_block and any(
+        func is stats_generation_bump for _sids, func, _robust in connection.run_on_commit
+    )
+
+
 def _tree_cache_key(filters: StatsFilters) -> str | None:
+    if stats_changed_uncommitted():
+        return None
     try:
         generation = cache.get(_GENERATION_KEY, 0)
     except Exception:  # noqa: BLE001

@@ -240,16 +240,16 @@ def stats_apply(old: StatsRow | None, new: StatsRow | None) -> None:
 
 
 def _changed() -> None:
-    """Suppressed dashboards are cached per rollup generation: a new one now (this
-    transaction's own reads) and once more when it commits (everyone's)."""
-    from portal.stats.selectors import stats_generation_bump
+    """Suppressed dashboards are cached per rollup generation: a new one when this change is
+    committed (once per transaction). Until then this transaction's own reads bypass the cache
+    (``stats_changed_uncommitted``): nothing uncommitted is ever cached, and a submission pays
+    one Redis round trip for it, not two."""
+    from portal.stats.selectors import stats_changed_uncommitted, stats_generation_bump
 
-    if connection.in_atomic_block and any(
-        func is stats_generation_bump for _sids, func, _robust in connection.run_on_commit
-    ):
-        return  # this transaction bumped already (and bumps again when it commits)
-    stats_generation_bump()
-    transaction.on_commit(stats_generation_bump)
+    if not connection.in_atomic_block:
+        stats_generation_bump()  # autocommit: the change is everyone's already
+    elif not stats_changed_uncommitted():
+        transaction.on_commit(stats_generation_bump)
 
 
 class StatsTracker:

@@ -48,3 +48,39 @@ def test_the_statistics_generation_rises_by_one_per_bump():
     stats_generation_bump()
     stats_generation_bump()
     assert cache.get(_GENERATION_KEY) == before + 2
+
+
+def test_a_change_bumps_the_generation_once_on_commit_and_its_reads_bypass_the_cache(
+    world, no_enqueue, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Issue 12: the rollup's generation rises when the change commits (one Redis round trip
+    per submission, not two); until then the transaction's own dashboard reads neither use
+    nor fill the cache, so nothing uncommitted is ever cached for others."""
+    from portal.stats import selectors
+    from portal.stats.selectors import StatsFilters, stats_changed_uncommitted, stats_tree
+    from tests.portal.factories import student_iin, submit
+
+    stats_generation_bump()
+    before = cache.get(_GENERATION_KEY)
+    touched: list[str] = []
+    real_get, real_set = selectors.cache.get, selectors.cache.set
+
+    def get(key, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        touched.append(key)
+        return real_get(key, *args, **kwargs)
+
+    def set_(key, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        touched.append(key)
+        return real_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(selectors.cache, "get", get)
+    monkeypatch.setattr(selectors.cache, "set", set_)
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(world)
+        submit(world, student_iin=student_iin(2))
+        assert cache.get(_GENERATION_KEY) == before  # not yet: uncommitted
+        assert stats_changed_uncommitted()
+        assert stats_tree(filters=StatsFilters()) is not None
+        assert not [k for k in touched if str(k).startswith("stats:tree")], touched
+    monkeypatch.undo()
+    assert cache.get(_GENERATION_KEY) == before + 1  # once for the transaction
