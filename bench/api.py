@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pipeline import postgres_cpu, with_db  # noqa: E402
+from bench.pipeline import postgres_cpu, recreate_database, with_db  # noqa: E402
 
 #: step → the frames that belong to it (the deepest matching step takes a sample)
 STEPS: dict[str, tuple[str, ...]] = {
@@ -107,15 +107,7 @@ def main() -> None:
         "CELERY_QUEUE": f"komek-apibench-{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "WARNING",
     })  # fmt: skip
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import psycopg
-
-    admin = urlparse(base_url)
-    with psycopg.connect(
-        host=admin.hostname, port=admin.port or 5432, user=admin.username,
-        password=admin.password, dbname="postgres", autocommit=True,
-    ) as conn:  # fmt: skip
-        conn.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{bench_db}"')
+    recreate_database(base_url, bench_db)
 
     import logging
 

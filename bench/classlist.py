@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pipeline import postgres_cpu, with_db  # noqa: E402
+from bench.pipeline import postgres_cpu, recreate_database, with_db  # noqa: E402
 
 
 def main() -> None:
@@ -35,15 +35,7 @@ def main() -> None:
     db = (urlparse(base_url).path.lstrip("/") or "komek") + "_classlist"
     os.environ.update({"DATABASE_URL": with_db(base_url, db), "KOMEK_TESTING": "1"})
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import psycopg
-
-    admin = urlparse(base_url)
-    with psycopg.connect(
-        host=admin.hostname, port=admin.port or 5432, user=admin.username,
-        password=admin.password, dbname="postgres", autocommit=True,
-    ) as conn:  # fmt: skip
-        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db}"')
+    recreate_database(base_url, db)
     import django
 
     django.setup()

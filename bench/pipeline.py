@@ -43,6 +43,19 @@ def with_db(url: str, name: str) -> str:
     return urlunparse(parts._replace(path="/" + name))
 
 
+def recreate_database(server_url: str, name: str) -> None:
+    """Drop and create the benchmark's own database ``name`` on ``server_url``'s server."""
+    import psycopg
+
+    admin = urlparse(server_url)
+    with psycopg.connect(
+        host=admin.hostname, port=admin.port or 5432, user=admin.username,
+        password=admin.password, dbname="postgres", autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def postgres_cpu() -> float:
     import psutil
 
@@ -429,15 +442,7 @@ def main() -> None:
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-    import psycopg
-
-    admin = urlparse(base_url)
-    with psycopg.connect(
-        host=admin.hostname, port=admin.port or 5432, user=admin.username,
-        password=admin.password, dbname="postgres", autocommit=True,
-    ) as conn:  # fmt: skip
-        conn.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{bench_db}"')
+    recreate_database(base_url, bench_db)
 
     import django
 

@@ -168,25 +168,9 @@ def _stats_add(created: list[AidRequest]) -> None:
     first = rows[0]
     buckets: Counter[tuple] = Counter()
     amounts: Counter[tuple] = Counter()
-    month = timezone.localtime(created[0].created_at).date().replace(day=1)
     by_key: dict[tuple, stats.StatsRow] = {}
     for req in created:
-        row = stats.StatsRow(
-            school_id=req.school_id,
-            district_id=first.district_id,
-            region_id=first.region_id,
-            month=month,
-            academic_year=req.academic_year,
-            aid_kind=req.aid_kind,
-            ground=req.ground,
-            category=0,
-            status=req.status,
-            outcome="",
-            amount_requested=req.amount_kzt,
-            amount_approved=0,
-            against=False,
-            duration_bucket=None,
-        )
+        row = stats.stats_row_of_new(req, district_id=first.district_id, region_id=first.region_id)
         k = row.key()
         by_key[k] = row
         buckets[k] += 1
