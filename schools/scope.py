@@ -170,8 +170,17 @@ def require(scope: Scope | None, capability: str, message: str | None = None) ->
 NO_SCOPE = Scope(user_id=None, role=None, level="none")
 
 
-@functools.cache
-def _membership_sql() -> str:
+#: Attribute a user object may carry: its membership ids as :func:`_membership_ids` returns
+#: them, read in the same statement that loaded the user (the API token's, see
+#: portal/accounts/authentication.py), so that :func:`scope_for` needs no statement of its own.
+MEMBERSHIP_IDS = "_komek_membership_ids"
+#: How many columns :func:`membership_select` gives.
+MEMBERSHIP_WIDTH = 7
+
+
+def membership_select(user_column: str) -> str:
+    """``SELECT`` of the membership ids of the user whose id is ``user_column`` (an SQL
+    expression: ``%s`` for a parameter, or a column of an outer query for a lateral join)."""
     from schools.models import District
 
     m, s, d = Membership._meta, School._meta, District._meta
@@ -181,23 +190,33 @@ def _membership_sql() -> str:
         return q(meta.get_field(name).column)
 
     return (
-        f"SELECT m.{col(m, 'role')}, m.{col(m, 'school')}, s.{col(s, 'district')}, "  # noqa: S608
-        f"sd.{col(d, 'region')}, m.{col(m, 'district')}, d.{col(d, 'region')}, "
-        f"m.{col(m, 'region')} FROM {q(m.db_table)} m "
+        f"SELECT m.{col(m, 'role')} AS m_role, m.{col(m, 'school')} AS m_school, "  # noqa: S608
+        f"s.{col(s, 'district')} AS m_school_district, sd.{col(d, 'region')} AS m_school_region, "
+        f"m.{col(m, 'district')} AS m_district, d.{col(d, 'region')} AS m_district_region, "
+        f"m.{col(m, 'region')} AS m_region FROM {q(m.db_table)} m "
         f"LEFT JOIN {q(s.db_table)} s ON s.{q(s.pk.column)} = m.{col(m, 'school')} "
         f"LEFT JOIN {q(d.db_table)} sd ON sd.{q(d.pk.column)} = s.{col(s, 'district')} "
         f"LEFT JOIN {q(d.db_table)} d ON d.{q(d.pk.column)} = m.{col(m, 'district')} "
-        f"WHERE m.{col(m, 'user')} = %s"
+        f"WHERE m.{col(m, 'user')} = {user_column}"
     )
 
 
-def _membership_ids(user_id: int) -> tuple | None:
+@functools.cache
+def _membership_sql() -> str:
+    return membership_select("%s")
+
+
+def _membership_ids(user: Any) -> tuple | None:
     """The user's one membership (``user`` is one-to-one) as the ids a scope is made of:
     role, school, the school's district and region, district and its region, region. One
     fixed statement: loading the membership with its school, district and region as objects
-    cost several times the query itself, on every call of the API."""
+    cost several times the query itself, on every call of the API. None of it when the user
+    object came with them (``MEMBERSHIP_IDS``)."""
+    known = getattr(user, MEMBERSHIP_IDS, False)
+    if known is not False:
+        return known
     with connection.cursor() as cur:
-        cur.execute(_membership_sql(), [user_id])
+        cur.execute(_membership_sql(), [user.pk])
         return cur.fetchone()
 
 
@@ -207,7 +226,7 @@ def scope_for(user) -> Scope:  # noqa: ANN001 - any user object (AnonymousUser i
         return NO_SCOPE
     if user.is_superuser:
         return Scope(user_id=user.pk, role=None, level="national", is_superuser=True)
-    membership = _membership_ids(user.pk)
+    membership = _membership_ids(user)
     if membership is None:
         return Scope(user_id=user.pk, role=None, level="none")
     role, school_id, school_district, school_region, district_id, district_region, region_id = (

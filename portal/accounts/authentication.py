@@ -30,9 +30,12 @@ LAST_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 @functools.cache
 def _token_query() -> str:
-    """The statement of :func:`_tokens_by_key`: the tokens, their owners, TOTP or not."""
+    """The statement of :func:`_tokens_by_key`: the tokens, their owners, TOTP or not, and the
+    owner's membership ids (``schools.scope``: the scope then needs no statement of its own)."""
     from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
+
+    from schools.scope import membership_select
 
     token_model, user_model = get_token_model(), get_user_model()
     tokens, users, mfa = token_model._meta, user_model._meta, Authenticator._meta
@@ -43,28 +46,35 @@ def _token_query() -> str:
         f"SELECT {select_list(token_model, 't')}, {select_list(user_model, 'u')}, "  # noqa: S608
         f"EXISTS (SELECT 1 FROM {q(mfa.db_table)} a "
         f"WHERE a.{q(mfa.get_field('user').column)} = t.{owner} "
-        f"AND a.{q(mfa.get_field('type').column)} = %s) "
+        f"AND a.{q(mfa.get_field('type').column)} = %s), mm.* "
         f"FROM {q(tokens.db_table)} t JOIN {q(users.db_table)} u "
         f"ON u.{q(users.pk.column)} = t.{owner} "
+        f"LEFT JOIN LATERAL ({membership_select('t.' + owner)}) mm ON TRUE "
         f"WHERE t.{q(tokens.get_field('token_key').column)} = %s"
     )
 
 
 def _tokens_by_key(key: str) -> list[Any]:
-    """The tokens whose key starts so, each with its owner loaded and ``owner_has_totp``."""
+    """The tokens whose key starts so, each with its owner loaded (with its membership ids)
+    and ``owner_has_totp``."""
     from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
+
+    from schools.scope import MEMBERSHIP_IDS, MEMBERSHIP_WIDTH
 
     with connection.cursor() as cur:
         cur.execute(_token_query(), [Authenticator.Type.TOTP, key])
         rows = cur.fetchall()
     token_model, user_model = get_token_model(), get_user_model()
-    n = width(token_model)
+    n, u, k = width(token_model), width(user_model), MEMBERSHIP_WIDTH
     found = []
     for row in rows:
         auth_token = from_row(token_model, row[:n])
-        auth_token.user = from_row(user_model, row[n:-1])
-        auth_token.owner_has_totp = bool(row[-1])
+        auth_token.user = from_row(user_model, row[n : n + u])
+        auth_token.owner_has_totp = bool(row[n + u])
+        membership = tuple(row[-k:])
+        # no membership: the lateral join's columns are all NULL (a role is never NULL)
+        setattr(auth_token.user, MEMBERSHIP_IDS, membership if membership[0] is not None else None)
         found.append(auth_token)
     return found
 

@@ -195,3 +195,26 @@ def test_a_call_reads_no_other_token_and_issuing_removes_the_expired(world, sett
     assert ApiToken.objects.filter(user=world.user("pedagogue_a")).count() == 2
     _issue("pedagogue_a")
     assert ApiToken.objects.filter(user=world.user("pedagogue_a")).count() == 2  # expired gone
+
+
+def test_the_token_statement_brings_the_scope_and_no_membership_means_no_scope(world):
+    """Issue 12: the owner's membership comes with the token (one statement fewer per call);
+    an owner without a membership still gets no scope (403 on family data)."""
+    from django.db import connection
+
+    from schools.models import Membership
+
+    token = _issue("pedagogue_a")
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert _api(token).get(LIST).status_code == 200
+    assert [s for s in statements if '"schools_membership"' in s] == [
+        s for s in statements if 'FROM "accounts_apitoken"' in s
+    ]
+    Membership.objects.filter(user=world.user("pedagogue_a")).delete()
+    assert _api(token).get(LIST).status_code == 403
