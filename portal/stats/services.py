@@ -180,6 +180,54 @@ def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...], rows
 
 _UPSERT_SQL = _upsert_sql(TABLE, _COLUMNS, KEY_FIELDS)
 _D_UPSERT_SQL = _upsert_sql(DISTRICT_TABLE, _D_COLUMNS, DISTRICT_KEY_FIELDS)
+
+
+def _one_upsert_sql() -> str:
+    """One request in or out of its buckets (a new request: the common case) in one fixed
+    statement: the school row (the main statement, so it is written first, as on every other
+    path: the same lock order) and then the three district rows of the ``WITH`` (PostgreSQL
+    runs a data-modifying ``WITH`` that nobody reads after the main statement). Named
+    parameters: each value once (33, where four rows' columns are 122; psycopg caches the
+    conversion of a statement of at most 50 parameters and 4,096 bytes, measured: the
+    conversion was most of the rollup's CPU)."""
+
+    def row(columns: tuple[str, ...], **instead: str) -> str:
+        return "(" + ", ".join(f"%({_ONE_NAMES[instead.get(c, c)]})s" for c in columns) + ")"
+
+    d_rows = ", ".join(  # in _lock_order's order: ALL sorts before every kind and ground
+        row(_D_COLUMNS, **instead)
+        for instead in (
+            {"aid_kind": "all", "ground": "all"},
+            {"aid_kind": "all"},
+            {"ground": "all"},
+        )
+    )
+    updates = ", ".join(f"{m} = t.{m} + EXCLUDED.{m}" for m in MEASURE_FIELDS)
+    # identifiers are constants of this module; values are parameters
+    return (
+        f"WITH d AS (INSERT INTO {DISTRICT_TABLE} AS t ({', '.join(_D_COLUMNS)}) "  # noqa: S608
+        f"VALUES {d_rows} ON CONFLICT ({', '.join(DISTRICT_KEY_FIELDS)}) DO UPDATE SET {updates}) "
+        f"INSERT INTO {TABLE} AS t ({', '.join(_COLUMNS)}) VALUES {row(_COLUMNS)} "
+        f"ON CONFLICT ({', '.join(KEY_FIELDS)}) DO UPDATE SET {updates}"
+    )
+
+
+#: Short parameter names (psycopg caches a statement's conversion up to 4,096 bytes).
+_ONE_NAMES = {c: f"p{i}" for i, c in enumerate((*_COLUMNS, "all"))}
+
+
+_ONE_UPSERT_SQL = _one_upsert_sql()
+
+
+def _one_upsert_params(row: StatsRow, sign: int) -> dict[str, Any] | None:
+    """The parameters of :data:`_ONE_UPSERT_SQL`; None when the fixed lock order of its
+    district rows would not be :func:`_lock_order`'s (a kind or ground sorting before ALL)."""
+    if not (str(row.aid_kind) > ALL and str(row.ground) > ALL):
+        return None
+    values = [row.district_id, row.region_id, *row.key(), *row.measures(sign), ALL]
+    return dict(zip(_ONE_NAMES.values(), values, strict=True))
+
+
 _SQL_CACHE: dict[tuple[str, int], str] = {}
 
 
@@ -216,11 +264,10 @@ def stats_apply(old: StatsRow | None, new: StatsRow | None) -> None:
     """Move one request from bucket `old` to bucket `new` (either may be None): decrement the
     old buckets, increment the new ones, in the school rollup and the district rollup.
 
-    One short statement per row: psycopg caches the parsed statement, which a multi-row
-    VALUES of varying length (or of more than 50 values) defeats (measured: 2× the CPU per
-    transition). A new request's one school row is a plain ``execute`` (``executemany`` drives
-    psycopg's pipeline, which costs more than the statement for one row: 0.36 against
-    0.45 ms per new request, measured); the batch path (many requests at once) uses
+    Fixed statements, which psycopg prepares once per connection (a multi-row VALUES of
+    varying length defeats that: measured 2× the CPU per transition). One request coming or
+    going (a new one) is one statement for all four rows (:data:`_ONE_UPSERT_SQL`); a move
+    between buckets is one statement per row; the batch path (many requests at once) uses
     :func:`_upsert` with rows merged per key."""
     if old == new:
         return
@@ -230,12 +277,15 @@ def stats_apply(old: StatsRow | None, new: StatsRow | None) -> None:
             measures = row.measures(sign)
             rows.append([row.district_id, row.region_id, *row.key(), *measures])
             d_rows += [[row.region_id, *key, *measures] for key in row.district_keys()]
+    one = None
+    if len(rows) == 1:  # the three district keys of one row differ (kind, ground, both)
+        one = _one_upsert_params(*((old, -1) if new is None else (new, 1)))
     with connection.cursor() as cur:
-        if len(rows) == 1:
-            cur.execute(_UPSERT_SQL, rows[0])
+        if one is not None:
+            cur.execute(_ONE_UPSERT_SQL, one)
         else:
             cur.executemany(_UPSERT_SQL, _lock_order(rows))
-        cur.executemany(_D_UPSERT_SQL, _lock_order(d_rows))
+            cur.executemany(_D_UPSERT_SQL, _lock_order(d_rows))
     _changed()
 
 
