@@ -133,7 +133,7 @@ def validate_rows(
     # Against the school's open requests: one query for the whole list.
     if valid:
         for _line, req in valid:
-            req._set_iin_digests()  # bulk_create does not call save()
+            req.set_iin_digests()  # bulk_create does not call save()
         digests = {req.student_iin_hmac for _line, req in valid}
         open_keys = set(
             AidRequest.objects.unscoped()

@@ -236,7 +236,7 @@ class AidRequest(models.Model):
         return str(self.public_id)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self._set_iin_digests()
+        self.set_iin_digests()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             fields = set(update_fields)
@@ -252,7 +252,7 @@ class AidRequest(models.Model):
         path, where the ORM's compiling of the statement cost more than the row."""
         from portal.dbrows import insert
 
-        self._set_iin_digests()
+        self.set_iin_digests()
         insert(self)
 
     @property
@@ -275,12 +275,13 @@ class AidRequest(models.Model):
                 {"consent_valid_until": _("Срок действия согласия раньше даты его получения.")}
             )
 
-    def _set_iin_digests(self) -> None:
+    def set_iin_digests(self) -> None:
+        """The keyed hashes of the two ИИН, from the ИИН as they are now."""
         self.student_iin_hmac = iin_digest(self.student_iin or "")
         self.guardian_iin_hmac = iin_digest(self.guardian_iin or "")
 
     def clean_fields(self, exclude: Any = None) -> None:
-        self._set_iin_digests()  # before the unique key is validated
+        self.set_iin_digests()  # before the unique key is validated
         super().clean_fields(exclude=exclude)
 
     def consent_problem(self, on: dt.date | None = None) -> Reason | None:

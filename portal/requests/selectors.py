@@ -193,6 +193,9 @@ class AidRequestView:
     history: list[Any]
     #: Created in this request (no letter, appeal or decision can exist yet).
     new: bool = False
+    #: Other schools' open requests for the same child, kind and year, as the submission
+    #: found them (None: look them up).
+    duplicates: list[Any] | None = None
 
 
 def _compiled(assessment: Any) -> Any:
@@ -241,6 +244,8 @@ def aid_request_view_new(*, scope: Scope, aid_request: AidRequest) -> AidRequest
     """The view of a request its caller has just created in this transaction: nothing has
     been scored, decided, lettered or appealed yet, so nothing is read (the 201 answer of a
     submission: it equals :func:`aid_request_view` for the new row, without its queries)."""
+    from portal.budgets.duplicates import submitted_duplicates
+
     require_family_access(scope)
     return AidRequestView(
         aid_request=aid_request,
@@ -253,6 +258,7 @@ def aid_request_view_new(*, scope: Scope, aid_request: AidRequest) -> AidRequest
         criteria=[],
         history=[],
         new=True,
+        duplicates=submitted_duplicates(aid_request),
     )
 
 

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
+from portal.budgets.duplicates import school_with_duplicates
 from portal.budgets.services import budget_release, budget_reserve, one_child_one_grant_error
-from portal.dbrows import load_by_pk
 from portal.letters.services import letters_on_decision
 from portal.notices.services import notices_on_submit
 from portal.requests import lifecycle
@@ -40,7 +40,6 @@ from portal.requests.models import (
 from portal.requests.reasons import Reason, ReasonCode
 from portal.requests.recommendation import recommend
 from schools.iinkey import iin_digest
-from schools.models import School
 from schools.scope import Scope, require
 
 logger = logging.getLogger(__name__)
@@ -280,7 +279,8 @@ def aid_request_submit(
 
 
 def _submit(req: AidRequest, *, scope: Scope, actor: Any, ip: str | None, enqueue: bool) -> None:
-    school = load_by_pk(School, scope.school_id)  # the letters' language and the SMS's name
+    # the letters' language and the SMS's name; the answer's duplicates in the same statement
+    school = school_with_duplicates(req)
     if school is not None:
         req.school = school
     _normalise_consent(req)

@@ -421,7 +421,8 @@ class AidRequestDetailSerializer(AidRequestListSerializer):
     def get_duplicates(self, obj: AidRequest) -> list[dict[str, str]]:
         from portal.budgets.duplicates import aid_request_duplicates
 
+        known = self._view().duplicates
         return [
             {"school_name": d.school_name, "request_code": d.request_code}
-            for d in aid_request_duplicates(aid_request=obj)
+            for d in (aid_request_duplicates(aid_request=obj) if known is None else known)
         ]

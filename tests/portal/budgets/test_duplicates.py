@@ -99,3 +99,37 @@ def test_a_refused_request_is_no_duplicate_an_approved_one_is_and_kk_names_the_s
         (dup,) = aid_request_duplicates(aid_request=d)
         assert dup.school_name == world.school_a.name_kk
         assert dup.request_code == request_code(approved)
+
+
+def test_the_submission_answer_lists_the_duplicate_found_with_the_school(world, no_enqueue):
+    """Issue 12: the 201 answer shows another school's open request for the child, looked
+    up in the statement that loads the school (no statement of its own); a later look at the
+    same object reads anew."""
+    from django.db import connection
+
+    from portal.budgets.duplicates import aid_request_duplicates
+    from tests.portal.factories import api_payload
+
+    a = submit(world, "pedagogue_a", student_iin=student_iin(12))
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        r = _api(world, "pedagogue_c").post(
+            "/api/v1/aid-requests/", api_payload(student_iin=student_iin(12)), format="json"
+        )
+    assert r.status_code == 201, r.json()
+    assert r.json()["duplicates"] == [
+        {"school_name": world.school_a.name, "request_code": request_code(a)}
+    ]
+    lookups = [sql for sql in statements if "komek_open_duplicates" in sql]
+    assert len(lookups) == 1 and '"schools_school"' in lookups[0]
+    b = submit(world, "pedagogue_b", student_iin=student_iin(12))  # found A's and C's
+    user = world.user("pedagogue_a")
+    services.aid_request_withdraw(scope=scope_for(user), actor=user, aid_request=a)
+    assert [dup.school_name for dup in aid_request_duplicates(aid_request=b)] == [
+        world.school_c.name
+    ]
