@@ -113,3 +113,29 @@ def test_runserver_uses_the_server_that_closes_connections():
 
     assert Command.server_cls is ClosingWSGIServer
     assert Static.server_cls is ClosingWSGIServer
+
+
+def test_web_request_durations_are_summed_in_process_and_sent_in_one_round_trip(settings):
+    """Issue 12: a web request's duration is not a Redis round trip of its own; the sums
+    reach Redis with the next flush (every second, before a scrape, at exit)."""
+    calls: list[int] = []
+    real_send = metrics._send
+
+    def counting(ops):  # noqa: ANN001, ANN202
+        calls.append(len(ops))
+        return real_send(ops)
+
+    with mock.patch.object(metrics, "_send", counting):
+        for _ in range(5):
+            Client().get("/healthz")
+        assert len(calls) <= 1  # (the background flush may fall in between, once)
+        metrics.flush()
+    assert 1 <= len(calls) <= 2  # five requests, at most two round trips
+    raw = metrics._client().hgetall(
+        metrics._key(
+            "h",
+            "komek_http_request_duration_seconds",
+            {"method": "GET", "route": "healthz", "status": "2xx"},
+        )
+    )
+    assert sum(int(v) for k, v in raw.items() if k != b"sum") == 5
