@@ -65,6 +65,15 @@ app.steps["consumer"].add(SweepOnConnect)
 _RLS_CONTEXTS: dict[str, object] = {}
 
 
+@signals.worker_ready.connect
+@signals.worker_process_init.connect
+def _settle_heap(**kwargs):  # noqa: ANN003, ANN202
+    """The loaded worker's heap out of the collector's sight (portal/runtime.py)."""
+    from portal.runtime import settle_heap
+
+    settle_heap()
+
+
 @signals.task_prerun.connect
 def _cross_school_begin(task_id=None, task=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
     from portal.db_scope import cross_school
