@@ -33,17 +33,19 @@ from bench.pipeline import postgres_cpu, recreate_database, with_db  # noqa: E40
 #: step → the frames that belong to it (the deepest matching step takes a sample)
 STEPS: dict[str, tuple[str, ...]] = {
     "middleware, DRF dispatch, the rest": (),
-    "token authentication (1 statement)": ("ApiTokenAuthentication.authenticate ",),
-    "scope and row-level security (2)": ("ScopedAPIView.scope ", "db_scope_apply "),
+    "token and membership (1 statement)": ("ApiTokenAuthentication.authenticate ",),
+    "scope and row-level security (1)": ("ScopedAPIView.scope ", "db_scope_apply "),
     "request validation (serializer)": ("BaseSerializer.is_valid ",),
-    "the school (1)": ("load_by_pk ",),
+    "the school and the duplicates (1)": ("school_with_duplicates ",),
     "model validation (rules, full_clean)": ("aid_request_validate ", "Model.full_clean "),
     "the request's INSERT (1)": ("AidRequest.insert ",),
-    "statistics rollup (2)": ("StatsTracker.done ",),
+    "statistics rollup (1)": ("StatsTracker.done ",),
     "audit row (1)": ("audit_record ",),
     "notice row (1)": ("notices_on_submit ",),
     "commit, Redis and broker": ("Atomic.__exit__ ",),
-    "the answer (detail, duplicates: 1)": ("AidRequestAPIView.detail_response ",),
+    "the answer (detail)": ("AidRequestAPIView.detail_response ",),
+    "clearing row-level security (1)": ("db_scope_clear ",),
+    "metrics (summed in process)": ("observe ",),
 }  # fmt: skip
 
 
@@ -98,6 +100,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--steps", action="store_true", help="sample the submissions with py-spy")
+    ap.add_argument("--statements", action="store_true", help="print one submission's SQL")
     args = ap.parse_args()
 
     base_url = os.environ["DATABASE_URL"]
@@ -151,7 +154,20 @@ def main() -> None:
 
     raw = Path(tempfile.mkstemp(suffix=".txt")[1])
     with override_settings(ALLOWED_HOSTS=["testserver"]):
-        post(work[:30])  # first connections, imports, caches
+        post(work[:29])  # first connections, imports, caches
+        from django.db import connection
+
+        sql_of_one: list[str] = []
+
+        def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+            sql_of_one.append(("many: " if many else "") + " ".join(sql.split())[:110])
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            post(work[29:30])
+        from portal.runtime import settle_heap
+
+        settle_heap()  # as portal/wsgi.py does once the application is loaded
         pg0, cpu0 = postgres_cpu(), time.process_time()
         post(work[30 : 30 + args.requests])
         cpu, pg = time.process_time() - cpu0, postgres_cpu() - pg0
@@ -179,9 +195,15 @@ def main() -> None:
           f"{pg * 1000 / args.requests:.2f} ms), over {args.requests}")  # fmt: skip
     print(f"authenticated GET of an unknown request (404): {g * 1000 / args.requests:.2f} ms CPU")
     print(f"/healthz: {h * 1000 / args.requests:.2f} ms CPU")
+    print(f"statements of one submission: {len(sql_of_one)}")
+    if args.statements:
+        print("\n".join(f"  {sql}" for sql in sql_of_one))
     if args.steps:
         steps_of(raw, per)
-    raw.unlink(missing_ok=True)
+    if not os.environ.get("KEEP_RAW"):
+        raw.unlink(missing_ok=True)
+    else:
+        print(raw)
     from django.db import connections
 
     connections.close_all()
