@@ -105,6 +105,101 @@ class Coalescer:
         self._send(0)
         return True
 
+    def add_on_commit(self, ids: list[int]) -> None:
+        """:meth:`add` once the current transaction commits, in one Redis round trip with the
+        transaction's other such work (:func:`redis_on_commit`)."""
+        if ids:
+            redis_on_commit(ids={self: list(ids)})
+
+
+class OnCommit:
+    """The Redis work of one transaction (at one savepoint level), done after it commits in
+    one pipeline: every coalescer's ``RPUSH`` and ``SET NX``, and the counters' ``INCR``
+    (the statistics' cache generation). Measured: three round trips after each API
+    submission's commit (the request to score, its SMS, the generation) were a tenth of its
+    CPU."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Coalescer, list[int]] = {}
+        self.incr: list[str] = []
+
+    def __call__(self) -> None:
+        from scoring.circuit import redis_client
+
+        pipe = redis_client(settings.REDIS_URL).pipeline(transaction=False)
+        for key in self.incr:
+            pipe.incr(key)
+        order = list(self.ids)
+        window = float(settings.COALESCE_WINDOW)
+        for coalescer in order:
+            items, flag = coalescer._keys()
+            pipe.rpush(items, *self.ids[coalescer])
+            # The flag outlives the window: a drain lost with the broker is replaced once it
+            # expires (and the sweeper re-queues what it would have taken meanwhile).
+            pipe.set(flag, "1", nx=True, px=int((window + 30) * 1000))
+        results = pipe.execute()[len(self.incr) :]
+        failed: Exception | None = None
+        for coalescer, scheduled_now in zip(order, results[1::2], strict=True):
+            if scheduled_now:
+                try:
+                    coalescer._send(window)
+                except Exception as exc:  # noqa: BLE001 - the others still get their drain
+                    failed = exc
+        if failed is not None:
+            raise failed
+
+
+def _pending() -> OnCommit | None:
+    """The current transaction's batch at the current savepoint level, registered with
+    ``on_commit(robust=True)`` when it is the first; None outside a transaction."""
+    from django.db import connection, transaction
+
+    if not connection.in_atomic_block:
+        return None
+    here = set(connection.savepoint_ids)
+    for sids, func, _robust in reversed(connection.run_on_commit):
+        if isinstance(func, OnCommit) and sids == here:
+            return func
+    batch = OnCommit()
+    transaction.on_commit(batch, robust=True)
+    return batch
+
+
+def redis_on_commit(*, ids: dict[Coalescer, list[int]] | None = None, incr: tuple = ()) -> None:
+    """Coalescers' ids to append and counters to raise once the current transaction commits
+    (with the rest of its Redis work: one round trip); at once outside a transaction. Never
+    raises: an outage of Redis or the broker leaves the rows for the sweepers
+    (``on_commit(robust=True)``: logged)."""
+    batch = _pending()
+    now = batch is None
+    if batch is None:
+        batch = OnCommit()
+    for coalescer, more in (ids or {}).items():
+        batch.ids.setdefault(coalescer, []).extend(more)
+    batch.incr.extend(incr)
+    if now:
+        try:
+            batch()
+        except Exception:  # noqa: BLE001 - as on_commit(robust=True) does
+            logger.exception("coalesce: could not record the work in Redis")
+
+
+def redis_on_commit_pending(incr: str) -> bool:
+    """Whether the current transaction's batch already raises counter ``incr``."""
+    batch = _pending_or_none()
+    return batch is not None and incr in batch.incr
+
+
+def _pending_or_none() -> OnCommit | None:
+    from django.db import connection
+
+    if not connection.in_atomic_block:
+        return None
+    for _sids, func, _robust in connection.run_on_commit:
+        if isinstance(func, OnCommit):
+            return func
+    return None
+
 
 #: Submitted requests waiting to be scored (drained by ``portal.aid_requests_drain``).
 SUBMITTED = Coalescer("scoring", "portal.aid_requests_drain")

@@ -255,9 +255,16 @@ def notices_sent(request, monkeypatch):
     sent; a test that runs a real worker for them (``sms_worker``) sends them for real."""
     sent: list[int] = []
     if "sms_worker" not in request.fixturenames:
+        from django.db import transaction
+
         from portal.notices import services as notice_services
 
         monkeypatch.setattr(notice_services, "_enqueue", sent.append)
+        monkeypatch.setattr(
+            notice_services,
+            "_enqueue_on_commit",
+            lambda pk: transaction.on_commit(lambda: sent.append(pk), robust=True),
+        )
         monkeypatch.setattr(notice_services, "_enqueue_many", sent.extend)
     return sent
 

@@ -45,8 +45,12 @@ def _enqueue(notice_id: int) -> None:
 
 
 def _enqueue_on_commit(notice_id: int) -> None:
-    # robust: a broker outage never fails the event; the sweeper picks the row up later.
-    transaction.on_commit(lambda: _enqueue(notice_id), robust=True)
+    """:func:`_enqueue` once committed, in the transaction's one Redis round trip
+    (``portal.coalesce.redis_on_commit``). Robust: a broker outage never fails the event;
+    the sweeper picks the row up later."""
+    from portal.coalesce import NOTICES
+
+    NOTICES.add_on_commit([notice_id])
 
 
 _local = threading.local()

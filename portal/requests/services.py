@@ -106,10 +106,13 @@ def _enqueue(request_id: int) -> None:
 
 
 def _enqueue_on_commit(req: AidRequest) -> None:
-    pk = req.pk
-    # robust: a broker that is down must not turn a saved request into a 500; the request
-    # stays queued and the sweeper enqueues it when the broker is back.
-    transaction.on_commit(lambda: _enqueue(pk), robust=True)
+    """:func:`_enqueue` once committed, in the transaction's one Redis round trip
+    (``portal.coalesce.redis_on_commit``). Robust: a broker that is down must not turn a
+    saved request into a 500; the request stays queued and the sweeper enqueues it when the
+    broker is back."""
+    from portal.coalesce import SUBMITTED
+
+    SUBMITTED.add_on_commit([req.pk])
 
 
 def _enqueue_many_on_commit(ids: list[int]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -390,12 +390,46 @@ def stats_generation_bump() -> None:
         logger.warning("stats: could not bump the cache generation", exc_info=True)
 
 
+def _generation_redis_key() -> str | None:
+    """The generation's key in Redis when the cache is the portal's Redis (the one the
+    coalescers use: its ``INCR`` then shares their round trip after a commit)."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from portal.cache import RedisCache
+
+    backend = caches["default"]
+    location = settings.CACHES.get("default", {}).get("LOCATION")
+    if isinstance(backend, RedisCache) and location == settings.REDIS_URL:
+        return backend.make_and_validate_key(_GENERATION_KEY)
+    return None
+
+
+def stats_generation_bump_on_commit() -> None:
+    """:func:`stats_generation_bump` once this transaction commits (once per transaction),
+    with the transaction's other Redis work (``portal.coalesce.redis_on_commit``)."""
+    from portal.coalesce import redis_on_commit
+
+    if stats_changed_uncommitted():
+        return
+    key = _generation_redis_key()
+    if key is None:
+        transaction.on_commit(stats_generation_bump)
+    else:
+        redis_on_commit(incr=(key,))
+
+
 def stats_changed_uncommitted() -> bool:
     """This transaction changed the rollup and has not committed (its generation bump is
     waiting for the commit): its reads must not use, nor fill, the cache of trees."""
-    return connection.in_atomic_block and any(
-        func is stats_generation_bump for _sids, func, _robust in connection.run_on_commit
-    )
+    from portal.coalesce import redis_on_commit_pending
+
+    if not connection.in_atomic_block:
+        return False
+    if any(func is stats_generation_bump for _sids, func, _robust in connection.run_on_commit):
+        return True
+    key = _generation_redis_key()
+    return key is not None and redis_on_commit_pending(key)
 
 
 def _tree_cache_key(filters: StatsFilters) -> str | None:

@@ -294,12 +294,12 @@ def _changed() -> None:
     committed (once per transaction). Until then this transaction's own reads bypass the cache
     (``stats_changed_uncommitted``): nothing uncommitted is ever cached, and a submission pays
     one Redis round trip for it, not two."""
-    from portal.stats.selectors import stats_changed_uncommitted, stats_generation_bump
+    from portal.stats.selectors import stats_generation_bump, stats_generation_bump_on_commit
 
     if not connection.in_atomic_block:
         stats_generation_bump()  # autocommit: the change is everyone's already
-    elif not stats_changed_uncommitted():
-        transaction.on_commit(stats_generation_bump)
+    else:
+        stats_generation_bump_on_commit()
 
 
 class StatsTracker:

@@ -19,6 +19,7 @@ from tests.portal.factories import FakeSource, student_iin, submit
 pytestmark = pytest.mark.django_db
 
 REAL_NOTICE_ENQUEUE = notice_services._enqueue  # before the suite's autouse stand-in
+REAL_NOTICE_ENQUEUE_ON_COMMIT = notice_services._enqueue_on_commit
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ def test_submissions_arriving_together_are_one_drain_task(
     world, sent, django_capture_on_commit_callbacks, monkeypatch
 ):
     monkeypatch.setattr(notice_services, "_enqueue", REAL_NOTICE_ENQUEUE)
+    monkeypatch.setattr(notice_services, "_enqueue_on_commit", REAL_NOTICE_ENQUEUE_ON_COMMIT)
     with django_capture_on_commit_callbacks(execute=True):
         reqs = [submit(world, student_iin=student_iin(k)) for k in range(1, 6)]
     assert len(drains(sent)) == 1  # five submissions, one message (before: five)
@@ -123,3 +125,52 @@ def test_the_sweeper_resends_a_lost_drain_and_counts_the_gathered_as_backlog(que
         tasks._kick_drains()  # once: the flag is set again
     assert len(drains(send_task)) == 1
     assert SUBMITTED.take(50) == [1, 2]
+
+
+def test_a_submission_s_redis_work_after_its_commit_is_one_round_trip(
+    world, sent, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue 12: the request to score, its SMS and the statistics' cache generation: one
+    pipeline after the commit (three round trips before); a rolled-back savepoint's work is
+    not sent."""
+    from django.db import transaction
+    from redis.client import Pipeline
+
+    from portal.stats.selectors import _GENERATION_KEY, _generation_redis_key
+    from tests.portal.factories import request_data
+
+    monkeypatch.setattr(notice_services, "_enqueue", REAL_NOTICE_ENQUEUE)
+    monkeypatch.setattr(notice_services, "_enqueue_on_commit", REAL_NOTICE_ENQUEUE_ON_COMMIT)
+    from django.core.cache import cache
+
+    assert _generation_redis_key() is not None
+    before = cache.get(_GENERATION_KEY) or 0
+    executed: list[int] = []
+    real_execute = Pipeline.execute
+
+    def counting(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        executed.append(len(self.command_stack))
+        return real_execute(self, *args, **kwargs)
+
+    from portal.requests import services
+    from schools.scope import scope_for
+
+    user = world.user("pedagogue_a")
+    with (
+        mock.patch.object(Pipeline, "execute", counting),
+        django_capture_on_commit_callbacks(execute=True) as hooks,
+        transaction.atomic(),
+    ):
+        req = services.aid_request_submit(
+            scope=scope_for(user), actor=user, data=request_data(student_iin=student_iin(31))
+        )
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint, rolled back
+            SUBMITTED.add_on_commit([-1])
+            raise RuntimeError
+        assert executed == []
+    assert len(hooks) == 1
+    assert executed == [5]  # INCR; RPUSH and SET NX of the scoring; of the SMS
+    assert SUBMITTED.take(50) == [req.pk]
+    assert len(NOTICES.take(50)) == 1
+    assert (cache.get(_GENERATION_KEY) or 0) == before + 1
+    assert len(drains(sent)) == 1 and len(drains(sent, "notices.notices_drain")) == 1
