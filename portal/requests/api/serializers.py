@@ -56,9 +56,17 @@ class BuiltFieldsOnce:
             built = super().get_fields()  # type: ignore[misc]
             cls._built_fields = built
         return {
-            name: copy.deepcopy(f) if isinstance(f, serializers.BaseSerializer) else copy.copy(f)
+            name: copy.deepcopy(f) if isinstance(f, serializers.BaseSerializer) else _shallow(f)
             for name, f in built.items()
         }
+
+
+def _shallow(field: Any) -> Any:
+    """``copy.copy(field)`` without the copy protocol's detour (``__reduce_ex__``; measured: a
+    third of the answer's CPU): a new object of the class with the same attributes."""
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
 
 
 class ConsentSerializer(BuiltFieldsOnce, serializers.Serializer):
