@@ -199,7 +199,9 @@ def main() -> None:
     print(f"API submission: {per:.2f} ms CPU in this process (PostgreSQL "
           f"{pg * 1000 / args.requests:.2f} ms), over {args.requests}")  # fmt: skip
     blocks.sort()
-    print(f"  per tenth of them: least {blocks[0]:.2f} ms, median {blocks[len(blocks) // 2]:.2f} ms")
+    print(
+        f"  per tenth of them: least {blocks[0]:.2f} ms, median {blocks[len(blocks) // 2]:.2f} ms"
+    )
     print(f"authenticated GET of an unknown request (404): {g * 1000 / args.requests:.2f} ms CPU")
     print(f"/healthz: {h * 1000 / args.requests:.2f} ms CPU")
     print(f"statements of one submission: {len(sql_of_one)}")
