@@ -185,20 +185,14 @@ def redis_on_commit(*, ids: dict[Coalescer, list[int]] | None = None, incr: tupl
 
 
 def redis_on_commit_pending(incr: str) -> bool:
-    """Whether the current transaction's batch already raises counter ``incr``."""
-    batch = _pending_or_none()
-    return batch is not None and incr in batch.incr
-
-
-def _pending_or_none() -> OnCommit | None:
+    """Whether the current transaction (at any savepoint level) raises counter ``incr`` after
+    it commits."""
     from django.db import connection
 
-    if not connection.in_atomic_block:
-        return None
-    for _sids, func, _robust in connection.run_on_commit:
-        if isinstance(func, OnCommit):
-            return func
-    return None
+    return connection.in_atomic_block and any(
+        isinstance(func, OnCommit) and incr in func.incr
+        for _sids, func, _robust in connection.run_on_commit
+    )
 
 
 #: Submitted requests waiting to be scored (drained by ``portal.aid_requests_drain``).

@@ -174,3 +174,19 @@ def test_a_submission_s_redis_work_after_its_commit_is_one_round_trip(
     assert len(NOTICES.take(50)) == 1
     assert (cache.get(_GENERATION_KEY) or 0) == before + 1
     assert len(drains(sent)) == 1 and len(drains(sent, "notices.notices_drain")) == 1
+
+
+def test_a_rollup_change_in_a_savepoint_is_uncommitted_beside_other_redis_work(world, queue):
+    """The statistics' cache is bypassed by a transaction that changed the rollup, whichever
+    savepoint level its Redis batch is at (not only the first batch's)."""
+    from django.db import transaction
+
+    from portal.stats.selectors import stats_changed_uncommitted, stats_generation_bump_on_commit
+
+    with transaction.atomic():
+        SUBMITTED.add_on_commit([1])  # a batch of the outer level, with no counter
+        assert not stats_changed_uncommitted()
+        with transaction.atomic():
+            stats_generation_bump_on_commit()
+            assert stats_changed_uncommitted()
+        assert stats_changed_uncommitted()
