@@ -98,7 +98,8 @@ def _school_sql() -> str:
 
 def submitted_duplicates(aid_request: AidRequest) -> list[Duplicate] | None:
     """The duplicates :func:`school_with_duplicates` found when ``aid_request`` was submitted
-    (taken: a later look at the same object reads them anew); None when it found none."""
+    (taken: a later look at the same object reads them anew); None when that lookup was not
+    made for this object (then :func:`aid_request_duplicates` reads them)."""
     return aid_request.__dict__.pop(_KNOWN, None)
 
 
