@@ -399,6 +399,11 @@ def main() -> None:
     )
     ap.add_argument("--web-nice", type=int, default=10, help="CPU niceness of the API server")
     ap.add_argument(
+        "--spy-api",
+        metavar="FILE",
+        help="sample the API server's processes with py-spy during the run (raw stacks to FILE)",
+    )
+    ap.add_argument(
         "--profile",
         type=int,
         default=100,
@@ -588,6 +593,15 @@ def main() -> None:
                 enqueue_scoring(ids)
         else:
             base_cpu = cpu_used(procs, pg_before)
+            spy = None
+            if args.spy_api:  # py-spy (requirements-dev.txt) on the API server's processes
+                spy = subprocess.Popen(  # noqa: S603
+                    [str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
+                     str(procs[0].pid), "--subprocesses", "--gil", "--nonblocking", "-r", "200",
+                     "-f", "raw", "-o", args.spy_api],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                time.sleep(1.0)
             client_cpu0 = time.process_time()
             started = time.perf_counter()
             threads = [threading.Thread(target=submitter) for _ in range(args.submitters)]
@@ -595,6 +609,9 @@ def main() -> None:
                 t.start()
             for t in threads:
                 t.join()
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
         submitted_in = time.perf_counter() - started
         total = args.requests - len(errors)
         deadline = time.monotonic() + 600
