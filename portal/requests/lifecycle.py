@@ -109,14 +109,21 @@ def _not_paid(req: AidRequest) -> str | None:
     if req.pk is not None and Appeal.objects.filter(request_id=req.pk, status="open").exists():
         return _("По заявке рассматривается жалоба: отозвать её сейчас нельзя.")
 
-    if (
-        req.pk is None
-        or not Payment.objects.filter(
-            decision__request_id=req.pk, status=Payment.Status.PAID
-        ).exists()
-    ):
+    if req.pk is None:
         return None
-    return _("Помощь по этой заявке уже выплачена: отозвать её нельзя.")
+    states = set(
+        Payment.objects.filter(
+            decision__request_id=req.pk, status__in=[Payment.Status.PAID, Payment.Status.PENDING]
+        ).values_list("status", flat=True)
+    )
+    if Payment.Status.PAID in states:
+        return _("Помощь по этой заявке уже выплачена: отозвать её нельзя.")
+    if Payment.Status.PENDING in states:  # the bank may still pay it: the money is on its way
+        return _(
+            "Платёж по этой заявке в реестре банка: отозвать её можно, когда банк ответит, "
+            "что платёж не прошёл."
+        )
+    return None
 
 
 @dataclass(frozen=True)

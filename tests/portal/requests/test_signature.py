@@ -321,6 +321,34 @@ def test_a_paid_approval_cannot_be_withdrawn(world):
     assert r.status_code == 409
 
 
+@pytest.mark.parametrize("state", ["pending", "failed"])
+def test_an_approval_in_the_bank_s_registry_cannot_be_withdrawn_until_it_failed(world, state):
+    """A payment in the registry may still be paid: withdrawing (and releasing the budget)
+    waits for the bank's answer; a failed payment no longer holds the request."""
+    from portal.payments.models import Payment
+    from portal.payments.services import payment_reference
+
+    _budget(100_000, world)
+    req = _scored(world)
+    d = _approve(world, req, 30_000)
+    Payment.objects.create(
+        decision=d, reference=payment_reference(d), amount_kzt=30_000, status=state
+    )
+    user = world.user("pedagogue_a")
+    if state == "pending":
+        with pytest.raises(InvalidTransition) as exc:
+            services.aid_request_withdraw(scope=scope_for(user), actor=user, aid_request=req)
+        assert "реестре банка" in exc.value.message
+        assert Budget.objects.get().committed_kzt == 30_000
+        r = _api(world, "pedagogue_a").post(f"/api/v1/aid-requests/{req.public_id}/withdraw/")
+        assert r.status_code == 409
+    else:
+        services.aid_request_withdraw(scope=scope_for(user), actor=user, aid_request=req)
+        req.refresh_from_db()
+        assert req.status == Status.WITHDRAWN
+        assert Budget.objects.get().committed_kzt == 0
+
+
 # --------------------------------------------------------------------------- pages
 
 
