@@ -7,6 +7,7 @@ PostgreSQL and Redis under var/ and passes their URLs in the environment.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -311,10 +312,31 @@ FAMILY_CARD_SIM_REDIS_PREFIX = os.environ.get(
 # A decision can be appealed within LETTER_APPEAL_DAYS calendar days (printed on the letter).
 LETTER_APPEAL_DAYS = int(os.environ.get("LETTER_APPEAL_DAYS", "30"))
 # Appeals (portal.appeals): the district's reviewer answers within APPEAL_ANSWER_WORKING_DAYS
-# working days (weekends and fixed public holidays not counted); an appeal carries at most
-# APPEAL_ATTACHMENTS_MAX files (PDF, JPEG, PNG; type checked by content) of at most
+# working days (weekends, public holidays and the days off they move to not counted); an
+# appeal carries at most APPEAL_ATTACHMENTS_MAX files (PDF, JPEG, PNG; type checked by content) of at most
 # APPEAL_ATTACHMENT_MAX_BYTES each, kept in the default storage under MEDIA_ROOT.
 APPEAL_ANSWER_WORKING_DAYS = int(os.environ.get("APPEAL_ANSWER_WORKING_DAYS", "15"))
+
+
+def _dates(name: str) -> frozenset[dt.date]:
+    """A comma-separated list of ISO dates from the environment (e.g. 2027-05-17,2027-01-08)."""
+    out = set()
+    for part in os.environ.get(name, "").split(","):
+        if part.strip():
+            try:
+                out.add(dt.date.fromisoformat(part.strip()))
+            except ValueError:
+                raise ImproperlyConfigured(
+                    f"{name}: {part.strip()!r} is not a date (YYYY-MM-DD, comma-separated)"
+                ) from None
+    return frozenset(out)
+
+
+# The government's announcements for the appeal deadline's working days
+# (portal/appeals/rules.py): extra days off (a transfer, Kurban ait of a year not listed there)
+# and days worked instead (a Saturday).
+NON_WORKING_DAYS = _dates("NON_WORKING_DAYS")
+WORKING_DAYS = _dates("WORKING_DAYS")
 APPEAL_ATTACHMENTS_MAX = int(os.environ.get("APPEAL_ATTACHMENTS_MAX", "5"))
 APPEAL_ATTACHMENT_MAX_BYTES = int(
     os.environ.get("APPEAL_ATTACHMENT_MAX_BYTES", str(4 * 1024 * 1024))

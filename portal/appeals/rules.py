@@ -4,6 +4,7 @@ working days, and whether a request's decision can be appealed now (the lifecycl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -11,8 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 # Kazakhstan's public holidays on fixed dates (Labour Code, art. 84; the Law "On holidays"):
-# not working days for the answer deadline. Holidays on moving dates (Kurban ait) and the
-# government's yearly transfers of days off are not modelled; a weekend is never a working day.
+# not working days for the answer deadline. A national or state holiday that falls on a
+# weekend moves the day off to the next working day (art. 84 § 2); the religious ones (Orthodox
+# Christmas, Kurban ait) do not. Kurban ait's first day moves with the lunar calendar
+# (``MOVING_HOLIDAYS``, as the government announces it); the government's yearly transfers of
+# days off, and any later announcement, come from the settings (``NON_WORKING_DAYS``,
+# ``WORKING_DAYS``: a Saturday worked instead).
 FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
     {
         (1, 1),
@@ -31,10 +36,47 @@ FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
         (12, 16),
     }
 )
+#: Holidays whose weekend does not move to a working day (religious holidays).
+RELIGIOUS_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(1, 7)})
+#: Kurban ait's first day (a religious holiday) by year.
+MOVING_HOLIDAYS: frozenset[dt.date] = frozenset({dt.date(2025, 6, 6), dt.date(2026, 5, 27)})
+
+
+@functools.lru_cache(maxsize=64)
+def _holidays_and_moved(year: int) -> frozenset[dt.date]:
+    """The holidays of ``year`` and the days off they move to from a weekend (Dec 16 on a
+    weekend may move into the next year)."""
+    holidays = {dt.date(year, m, d) for m, d in FIXED_HOLIDAYS}
+    holidays |= {d for d in MOVING_HOLIDAYS if d.year == year}
+    off = set(holidays)
+    for day in sorted(holidays):
+        if (
+            day.weekday() < 5
+            or (day.month, day.day) in RELIGIOUS_HOLIDAYS
+            or day in MOVING_HOLIDAYS
+        ):
+            continue
+        moved = day + dt.timedelta(days=1)
+        while moved.weekday() >= 5 or moved in off:
+            moved += dt.timedelta(days=1)
+        off.add(moved)
+    return frozenset(off)
+
+
+def _days_off(year: int) -> frozenset[dt.date]:
+    """Every holiday and moved day off that falls in ``year``."""
+    late = _holidays_and_moved(year - 1) if year > dt.MINYEAR else frozenset()
+    return _holidays_and_moved(year) | {d for d in late if d.year == year}
 
 
 def is_working_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+    """A weekday that is neither a holiday, nor a day off moved from a holiday's weekend, nor
+    a day off of ``NON_WORKING_DAYS``; or a day of ``WORKING_DAYS`` (a Saturday worked)."""
+    if day in settings.WORKING_DAYS:
+        return True
+    if day in settings.NON_WORKING_DAYS:
+        return False
+    return day.weekday() < 5 and day not in _days_off(day.year)
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:

@@ -46,8 +46,38 @@ def test_working_days_skip_weekends_and_fixed_holidays():
     # Mon 14, Tue 15, (Wed 16 Independence Day), Thu 17 …
     assert rules.add_working_days(friday, 1) == dt.date(2026, 12, 14)
     assert rules.add_working_days(friday, 3) == dt.date(2026, 12, 17)
-    assert rules.add_working_days(friday, 15) == dt.date(2027, 1, 5)  # Jan 1, 2 are holidays
+    # Jan 1, 2 are holidays; Jan 2, 2027 is a Saturday: Monday Jan 4 is the day off instead
+    assert rules.add_working_days(friday, 15) == dt.date(2027, 1, 6)
     assert not rules.is_working_day(dt.date(2027, 3, 8))
+
+
+def test_a_holiday_on_a_weekend_moves_the_day_off_and_kurban_ait_moves_with_the_year(settings):
+    """The Labour Code's rule (art. 84 § 2): Nauryz 2026 on Sat 21 and Sun 22 March gives
+    Tue 24 and Wed 25 off (Mon 23 is Nauryz itself); Victory Day on Sat 9 May 2026 gives Mon 11.
+    Orthodox Christmas and Kurban ait (27 May 2026) never move. Announcements: settings."""
+    day = dt.date
+    assert [d.day for d in (day(2026, 3, k) for k in range(20, 27)) if rules.is_working_day(d)] == [
+        20,
+        26,
+    ]
+    assert not rules.is_working_day(day(2026, 5, 11))
+    assert not rules.is_working_day(day(2026, 5, 27))  # Kurban ait, a Wednesday
+    assert rules.is_working_day(day(2029, 1, 8))  # Jan 7, 2029 is a Sunday: nothing moves
+    assert not rules.is_working_day(day(2026, 12, 16))
+    settings.NON_WORKING_DAYS = frozenset({day(2027, 5, 17)})  # Kurban ait 2027, announced
+    settings.WORKING_DAYS = frozenset({day(2026, 12, 19)})  # a Saturday worked instead
+    assert not rules.is_working_day(day(2027, 5, 17))
+    assert rules.is_working_day(day(2026, 12, 19))
+
+
+def test_a_bad_date_in_the_day_off_settings_names_the_variable(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal import settings as portal_settings
+
+    monkeypatch.setenv("NON_WORKING_DAYS", "2027-05-17,17.05.2027")
+    with pytest.raises(ImproperlyConfigured, match="NON_WORKING_DAYS: '17.05.2027'"):
+        portal_settings._dates("NON_WORKING_DAYS")
 
 
 def test_the_school_files_and_the_reviewer_upholds(world, no_enqueue):
