@@ -35,14 +35,16 @@ def _as(world, persona):
 
 
 def test_it_enqueues_scoring_on_commit(world, django_capture_on_commit_callbacks):
-    with mock.patch("portal.coalesce.Coalescer.add", autospec=True) as add:
+    from portal.coalesce import SUBMITTED, OnCommit
+
+    with mock.patch.object(OnCommit, "__call__", autospec=True) as flush:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             req = submit(world)
-        assert not add.called
+        assert not flush.called
         for cb in callbacks:
             cb()
-    scoring = [c.args[1] for c in add.call_args_list if c.args[0].name == "scoring"]
-    assert scoring == [[req.pk]]  # gathered for the next drain (portal.coalesce)
+    # gathered for the next drain (portal.coalesce), in the transaction's one Redis batch
+    assert [c.args[0].ids.get(SUBMITTED) for c in flush.call_args_list] == [[req.pk]]
     assert req.status == Status.QUEUED
     assert AuditEvent.objects.filter(
         action="aid_request.submit", object_id=str(req.public_id)
