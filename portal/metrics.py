@@ -126,7 +126,14 @@ def _start_flusher() -> None:
     threading.Thread(target=_flush_forever, name="komek-metrics", daemon=True).start()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with nothing to send (its parent sends what it had summed)."""
+    global _buffer, _buffer_lock
+    _buffer, _buffer_lock = {}, threading.Lock()
+
+
 atexit.register(flush)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _emit(ops: list[tuple[str, str, str, float]]) -> None:

@@ -139,3 +139,20 @@ def test_web_request_durations_are_summed_in_process_and_sent_in_one_round_trip(
         )
     )
     assert sum(int(v) for k, v in raw.items() if k != b"sum") == 5
+
+
+def test_a_forked_child_does_not_send_its_parent_s_sums_again():
+    import os
+
+    key = ("incrby", metrics._key("c", "komek_test_fork_total", {}), "")
+    with metrics._buffer_lock:  # (the flushing thread waits: the sum is there at the fork)
+        metrics._buffer[key] = 1
+        pid = os.fork()
+        if pid == 0:  # the child: nothing of the parent's to send, and a lock of its own
+            if not metrics._buffer_lock.acquire(timeout=5):
+                os._exit(2)
+            os._exit(0 if not metrics._buffer else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert metrics._buffer[key] == 1  # the parent still has it
+    metrics.reset()
