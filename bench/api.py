@@ -6,7 +6,9 @@ authenticated call (``GET`` of an unknown request: token, scope, row-level secur
 
 Uses its own database (``<name>_apibench``, recreated and migrated); the submissions are
 queued on a private Celery queue that nobody drains. ``--steps`` samples the submissions with
-py-spy (requirements-dev.txt; GIL held = CPU) and prints the share of each step, in ms.
+py-spy (requirements-dev.txt; GIL held = CPU) and prints the share of each step, in ms
+(``KEEP_RAW=1`` keeps py-spy's raw stacks and prints their file); ``--statements`` prints the
+SQL of one submission.
 """
 
 from __future__ import annotations
