@@ -5,8 +5,10 @@ Fixtures live in ``tests/portal/conftest.py``; test modules import helpers from 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.utils import timezone
@@ -153,3 +155,19 @@ class ExampleSource(FakeSource):
     def fetch(self, iin: str):  # noqa: ANN201
         self.calls += 1
         return validate_fetched(example_card(self.name), iin, source="example")
+
+
+@contextlib.contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL the default connection runs inside the block, in order (the test client's
+    ``request_started`` resets Django's own query log; an execute wrapper sees every one)."""
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield statements

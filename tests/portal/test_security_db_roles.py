@@ -24,7 +24,7 @@ from portal.db_scope import (
 from portal.requests.models import AidRequest, AidRequestScoring, Decision
 from schools.scope import scope_for
 from tests.dburl import app_role
-from tests.portal.factories import score, submit
+from tests.portal.factories import recorded_statements, score, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -373,13 +373,7 @@ def test_the_duplicate_lookup_crosses_schools_without_touching_the_connection(
     as_app()
     db_scope_apply(scope_for(world.user("pedagogue_a")))
     assert AidRequest.objects.unscoped().filter(pk=c.pk).count() == 0  # hidden from A
-    statements: list[str] = []
-
-    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with recorded_statements() as statements:
         found = aid_request_duplicates(aid_request=a)
     assert [(d.school_name, d.request_code) for d in found] == [
         (world.school_c.name, request_code(c))

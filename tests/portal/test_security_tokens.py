@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from portal.accounts.models import ApiToken
 from portal.audit.models import AuditEvent
 from tests.auth import login_with_mfa
+from tests.portal.factories import recorded_statements
 
 LIST = "/api/v1/aid-requests/"
 
@@ -174,19 +175,12 @@ def test_it_migrates_plain_drf_tokens_to_digests(world):
 def test_a_call_reads_no_other_token_and_issuing_removes_the_expired(world, settings):
     """Issue 12: knox read every token of the owner on every call; now only the one shown.
     The owner's expired tokens go when a new one is issued (they counted against the limit)."""
-    from django.db import connection
 
     token = _issue("pedagogue_a")
     old = ApiToken.objects.get(user=world.user("pedagogue_a"))
     _issue("pedagogue_a")
     ApiToken.objects.exclude(pk=old.pk).update(expiry=timezone.now() - dt.timedelta(seconds=1))
-    statements: list[str] = []
-
-    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with recorded_statements() as statements:
         assert _api(token).get(LIST).status_code == 200
     token_reads = [s for s in statements if 'FROM "accounts_apitoken"' in s]
     assert len(token_reads) == 1, token_reads  # the lookup by key, not the owner's list
@@ -200,18 +194,11 @@ def test_a_call_reads_no_other_token_and_issuing_removes_the_expired(world, sett
 def test_the_token_statement_brings_the_scope_and_no_membership_means_no_scope(world):
     """Issue 12: the owner's membership comes with the token (one statement fewer per call);
     an owner without a membership still gets no scope (403 on family data)."""
-    from django.db import connection
 
     from schools.models import Membership
 
     token = _issue("pedagogue_a")
-    statements: list[str] = []
-
-    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with recorded_statements() as statements:
         assert _api(token).get(LIST).status_code == 200
     assert [s for s in statements if '"schools_membership"' in s] == [
         s for s in statements if 'FROM "accounts_apitoken"' in s

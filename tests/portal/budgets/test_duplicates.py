@@ -11,7 +11,7 @@ from portal.budgets.duplicates import request_code
 from portal.requests import services
 from portal.requests.models import AidRequest, Status
 from schools.scope import scope_for
-from tests.portal.factories import score, student_iin, submit
+from tests.portal.factories import recorded_statements, score, student_iin, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -105,19 +105,12 @@ def test_the_submission_answer_lists_the_duplicate_found_with_the_school(world, 
     """Issue 12: the 201 answer shows another school's open request for the child, looked
     up in the statement that loads the school (no statement of its own); a later look at the
     same object reads anew."""
-    from django.db import connection
 
     from portal.budgets.duplicates import aid_request_duplicates
     from tests.portal.factories import api_payload
 
     a = submit(world, "pedagogue_a", student_iin=student_iin(12))
-    statements: list[str] = []
-
-    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with recorded_statements() as statements:
         r = _api(world, "pedagogue_c").post(
             "/api/v1/aid-requests/", api_payload(student_iin=student_iin(12)), format="json"
         )

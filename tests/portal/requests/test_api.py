@@ -13,6 +13,7 @@ from portal.requests.models import AidRequest, Status
 from tests.portal.factories import (
     api_payload,
     iin_with_category,
+    recorded_statements,
     score,
     student_iin,
     submit,
@@ -45,20 +46,13 @@ def test_the_201_answer_is_the_detail_without_reading_what_cannot_exist_yet(api_
     """Issue 12: the submission's answer equals the detail read afterwards, and it does not
     query scorings, decisions, letters or appeals of a request created a moment ago, nor
     read back the notices it has just written."""
-    from django.db import connection
 
     from portal.appeals.models import Appeal
     from portal.letters.models import Letter
     from portal.requests.models import AidRequestScoring, Decision
 
-    statements: list[str] = []
-
-    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        statements.append(sql)  # (the test client's request_started resets queries_log)
-        return execute(sql, params, many, context)
-
     c = api_for("pedagogue_a")
-    with connection.execute_wrapper(record):
+    with recorded_statements() as statements:
         r = c.post(LIST, api_payload(), format="json")
     assert r.status_code == 201, r.json()
     created = r.json()
@@ -248,18 +242,11 @@ def test_a_submission_takes_no_savepoint_and_a_duplicate_is_still_refused(api_fo
     """Issue 12: outside a caller's transaction the submission is one transaction with no
     savepoint around its INSERT; the unique index's refusal rolls it back and the answer is
     the 409 with the existing request, leaving nothing half-saved."""
-    from django.db import connection
 
     from portal.notices.models import Notice
 
-    statements: list[str] = []
-
-    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
     c = api_for("pedagogue_a")
-    with connection.execute_wrapper(record):
+    with recorded_statements() as statements:
         first = c.post(LIST, api_payload(), format="json")
     assert first.status_code == 201, first.json()
     assert not [s for s in statements if "SAVEPOINT" in s.upper()], statements

@@ -14,6 +14,7 @@ from schools.scope import scope_for
 from tests.portal.factories import (
     FakeSource,
     iin_with_category,
+    recorded_statements,
     score,
     student_iin,
 )
@@ -63,17 +64,10 @@ def test_a_submission_is_counted_without_reading_the_request_back(world, no_enqu
 def test_a_new_request_is_counted_in_one_statement_for_school_and_district(world, no_enqueue):
     """Issue 12: the school row and the three district rows of a new request: one round trip
     (the school row first, the order every writer takes the row locks in)."""
-    from django.db import connection
 
     from portal.stats.models import StatsDistrictBucket
 
-    statements: list[str] = []
-
-    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with recorded_statements() as statements:
         submit_one(world, aid_kind="meals", amount_kzt=777)
     writes = [s for s in statements if "portal_stats" in s and "INSERT" in s]
     assert len(writes) == 1
